@@ -1,0 +1,7 @@
+"""Shared fixtures come from the plugin modules in tests/fakes/."""
+
+pytest_plugins = [
+    "tests.fakes.sandbox_fixtures",
+    "tests.fakes.storage_fixtures",
+    "tests.fakes.telegram_fixtures",
+]

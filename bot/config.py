@@ -65,6 +65,8 @@ class Settings(BaseSettings):
     sandbox_catalog_size: int = Field(default=120, ge=15, le=100_000)
     sandbox_speed: float = Field(default=1.0, gt=0, le=10_000)
     sandbox_starting_balance: Decimal = Field(default=Decimal(100), ge=0)
+    # Credit each new customer gets in sandbox mode, so a first try needs no admin.
+    sandbox_welcome_credit: Decimal = Field(default=Decimal(25), ge=0)
 
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 

@@ -114,6 +114,10 @@ class Transport:
             raise PanelUnavailable(
                 f"connection to the panel failed ({type(e).__name__})", panel=self.config.name
             ) from e
+        return self.decode(body, status, retry_after)
+
+    def decode(self, body: bytes, status: int, retry_after: str | None) -> Any:
+        """Decode one answer; a dialect whose panel writes sloppy JSON overrides this."""
         return decode_body(body, status, retry_after, panel=self.config.name)
 
 

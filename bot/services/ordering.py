@@ -1,0 +1,334 @@
+"""Placing orders with the customer's money safe whatever the panel does.
+
+The sequence: validate the request against the service; in one transaction write the order
+(status "placing", unique idempotency key) and take the price from the wallet; then send the
+``add`` once. The panel's answer decides the rest:
+
+- an order ID: stored, status "pending" (status sync takes over);
+- a refusal (any ``PanelError`` except ``OrderOutcomeUnknown``): status "failed" and the
+  price refunded in one transaction;
+- ``OrderOutcomeUnknown`` (a timeout, a 5xx after sending...): status "review", the money
+  stays held and the order is never re-sent; an admin resolves it.
+
+A second call with the same idempotency key finds the first order (the UNIQUE constraint
+makes that hold under races too) and sends nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import sqlite3
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from enum import StrEnum
+
+from bot.panels.base import PanelClient
+from bot.panels.errors import InvalidRequest, OrderOutcomeUnknown, PanelError
+from bot.panels.models import OrderRequest, OrderStatus, OrderType
+from bot.services import wallet
+from bot.services.catalog import get_item, quote
+from bot.services.common import Page, page_window
+from storage import orders as order_rows
+from storage import users as user_rows
+from storage.db import Database, parse_time, time_text
+
+log = logging.getLogger(__name__)
+
+PLACING = "placing"
+REVIEW = "review"
+FAILED = "failed"
+# An order still "placing" this long after it was written was interrupted (a crash or a
+# shutdown mid-request): its outcome is unknown, so it goes to review like a timeout.
+STALE_PLACING_AFTER = timedelta(minutes=10)
+
+
+class PlacementKind(StrEnum):
+    """How a ``place_order`` call ended."""
+
+    PLACED = "placed"
+    REFUSED = "refused"
+    HELD = "held"
+    DUPLICATE = "duplicate"
+    NO_FUNDS = "no_funds"
+    INVALID = "invalid"
+    UNAVAILABLE = "unavailable"
+
+
+@dataclass(frozen=True, slots=True)
+class OrderRecord:
+    """An order as we keep it: what was sent, what it cost, where it stands."""
+
+    order_id: int
+    user_id: int
+    chat_id: int
+    panel: str
+    panel_order_id: str | None
+    item_id: int
+    service_id: str
+    service_name: str
+    order_type: OrderType
+    link: str | None
+    quantity: int
+    fields: dict[str, str]
+    price: Decimal
+    cost: Decimal
+    charged: bool
+    status: str
+    remains: int | None
+    start_count: int | None
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class PlacementResult:
+    """The outcome of ``place_order``, the order when one exists, and the balance after."""
+
+    kind: PlacementKind
+    order: OrderRecord | None
+    message: str
+    balance: Decimal
+
+
+class ReviewError(ValueError):
+    """The order does not exist or is not waiting for an admin's decision."""
+
+
+def order_from_row(row: sqlite3.Row) -> OrderRecord:
+    """Build an ``OrderRecord`` from an orders row."""
+    fields = json.loads(row["fields"])
+    return OrderRecord(
+        order_id=int(row["order_id"]),
+        user_id=int(row["user_id"]),
+        chat_id=int(row["chat_id"]),
+        panel=str(row["panel"]),
+        panel_order_id=None if row["panel_order_id"] is None else str(row["panel_order_id"]),
+        item_id=int(row["item_id"]),
+        service_id=str(row["service_id"]),
+        service_name=str(row["service_name"]),
+        order_type=OrderType(row["order_type"]),
+        link=None if row["link"] is None else str(row["link"]),
+        quantity=int(row["quantity"]),
+        fields={str(k): str(v) for k, v in fields.items()},
+        price=Decimal(row["price"]),
+        cost=Decimal(row["cost"]),
+        charged=bool(row["charged"]),
+        status=str(row["status"]),
+        remains=None if row["remains"] is None else int(row["remains"]),
+        start_count=None if row["start_count"] is None else int(row["start_count"]),
+        created_at=parse_time(row["created_at"]),
+        updated_at=parse_time(row["updated_at"]),
+    )
+
+
+async def place_order(
+    db: Database,
+    panels: Mapping[str, PanelClient],
+    *,
+    user_id: int,
+    chat_id: int,
+    item_id: int,
+    request: OrderRequest,
+    idempotency_key: str,
+    charge_wallet: bool = True,
+) -> PlacementResult:
+    """Charge the wallet, send the order to its panel once, and record how that ended."""
+    existing = await order_rows.get_by_idempotency_key(db, idempotency_key)
+    if existing is not None:
+        return await _duplicate(db, existing, user_id)
+
+    async def result(
+        kind: PlacementKind, message: str, order_id: int | None = None
+    ) -> PlacementResult:
+        order = None if order_id is None else await get_order(db, order_id)
+        return PlacementResult(kind, order, message, await wallet.get_balance(db, user_id))
+
+    item = await get_item(db, item_id)
+    client = None if item is None else panels.get(item.panel)
+    if item is None or client is None:
+        return await result(PlacementKind.UNAVAILABLE, "this service is no longer available")
+    if await user_rows.get(db, user_id) is None:
+        return await result(PlacementKind.INVALID, "the customer has not started the bot")
+    if request.service_id != item.service.service_id:
+        return await result(
+            PlacementKind.INVALID,
+            f"the request is for service {request.service_id}, not {item.service.service_id}",
+        )
+    try:
+        request.validate(item.service)
+    except InvalidRequest as e:
+        return await result(PlacementKind.INVALID, e.message)
+
+    price_quote = quote(item, request)
+    charged = charge_wallet and price_quote.price > 0
+    try:
+        async with db.transaction():
+            order_id = await order_rows.insert(
+                db,
+                user_id=user_id,
+                chat_id=chat_id,
+                panel=item.panel,
+                item_id=item.item_id,
+                service_id=item.service.service_id,
+                service_name=item.service.name,
+                order_type=request.type.value,
+                link=request.link,
+                quantity=price_quote.quantity,
+                fields=json.dumps(request.to_form(), ensure_ascii=False),
+                price=price_quote.price,
+                cost=price_quote.cost,
+                charged=charged,
+                status=PLACING,
+                idempotency_key=idempotency_key,
+            )
+            if charged:
+                await wallet.withdraw(
+                    db,
+                    user_id,
+                    price_quote.price,
+                    kind="order",
+                    reason=f"order #{order_id}",
+                    order_id=order_id,
+                )
+    except wallet.InsufficientBalance as e:
+        return PlacementResult(
+            PlacementKind.NO_FUNDS,
+            None,
+            f"the balance {e.balance} does not cover the price {e.needed}",
+            e.balance,
+        )
+    except sqlite3.IntegrityError:
+        # Another call with this key won the race for the UNIQUE index.
+        existing = await order_rows.get_by_idempotency_key(db, idempotency_key)
+        if existing is None:
+            raise
+        return await _duplicate(db, existing, user_id)
+
+    try:
+        panel_order_id = await client.add_order(request)
+    except OrderOutcomeUnknown as e:
+        log.warning("order %d held for review: %s", order_id, e)
+        await order_rows.set_status(db, order_id, REVIEW, error=e.message)
+        return await result(PlacementKind.HELD, e.message, order_id)
+    except PanelError as e:
+        log.info("order %d refused by %s: %s", order_id, item.panel, e.message)
+        async with db.transaction():
+            await order_rows.set_status(db, order_id, FAILED, error=e.message)
+            if charged:
+                await wallet.refund(
+                    db,
+                    user_id,
+                    price_quote.price,
+                    reason=f"order #{order_id} refused by the panel",
+                    order_id=order_id,
+                )
+        return await result(PlacementKind.REFUSED, e.message, order_id)
+    except Exception as e:
+        # A bug in a panel client says nothing about whether the add reached the panel.
+        log.exception("order %d held for review after an unexpected error", order_id)
+        message = f"unexpected error while placing: {type(e).__name__}"
+        await order_rows.set_status(db, order_id, REVIEW, error=message)
+        return await result(PlacementKind.HELD, message, order_id)
+    except BaseException:
+        # Cancelled mid-request (shutdown): the add may have reached the panel.
+        await asyncio.shield(
+            order_rows.set_status(db, order_id, REVIEW, error="interrupted while placing")
+        )
+        raise
+
+    try:
+        await order_rows.set_status(
+            db, order_id, OrderStatus.PENDING.value, panel_order_id=panel_order_id
+        )
+    except Exception:
+        # The panel has the order; ours stays "placing" and reaches review when stale.
+        log.exception(
+            "%s placed order %d as %s but saving that failed", item.panel, order_id, panel_order_id
+        )
+        raise
+    return await result(PlacementKind.PLACED, "", order_id)
+
+
+async def _duplicate(db: Database, existing: sqlite3.Row, user_id: int) -> PlacementResult:
+    order = order_from_row(existing)
+    # An idempotency key is never shared between customers; if it is, show nothing.
+    shown = order if order.user_id == user_id else None
+    return PlacementResult(
+        PlacementKind.DUPLICATE,
+        shown,
+        "this order was already submitted",
+        await wallet.get_balance(db, user_id),
+    )
+
+
+async def get_order(db: Database, order_id: int) -> OrderRecord | None:
+    """The order with this local number, or None."""
+    row = await order_rows.get(db, order_id)
+    return None if row is None else order_from_row(row)
+
+
+async def list_user_orders(
+    db: Database, user_id: int, page: int, page_size: int = 8
+) -> Page[OrderRecord]:
+    """One page of a customer's orders, newest first."""
+    total = await order_rows.count_for_user(db, user_id)
+    page, pages, offset = page_window(total, page, page_size)
+    rows = await order_rows.for_user(db, user_id, offset, page_size)
+    return Page([order_from_row(row) for row in rows], page, pages, total)
+
+
+def _stale_placing_cutoff() -> str:
+    return time_text(datetime.now(UTC) - STALE_PLACING_AFTER)
+
+
+async def orders_for_review(db: Database) -> list[OrderRecord]:
+    """Orders whose outcome is unknown: held for review, or interrupted while placing."""
+    held = await order_rows.with_status(db, [REVIEW])
+    stale = await order_rows.with_status(db, [PLACING], updated_before=_stale_placing_cutoff())
+    rows = sorted([*held, *stale], key=lambda row: int(row["order_id"]))
+    return [order_from_row(row) for row in rows]
+
+
+async def resolve_review(
+    db: Database, order_id: int, *, panel_order_id: str | None, admin_id: int
+) -> OrderRecord:
+    """Settle an order held for review: the panel's order ID makes it pending, None fails
+    it and refunds the customer. Raises ``ReviewError`` for an order not under review."""
+    panel_order_id = (panel_order_id or "").strip() or None
+    async with db.transaction():
+        row = await order_rows.get(db, order_id)
+        if row is None:
+            raise ReviewError(f"there is no order #{order_id}")
+        status = str(row["status"])
+        stale_placing = status == PLACING and str(row["updated_at"]) < _stale_placing_cutoff()
+        if status != REVIEW and not stale_placing:
+            raise ReviewError(f"order #{order_id} is {status}, not waiting for review")
+        if panel_order_id is not None:
+            await order_rows.set_status(
+                db, order_id, OrderStatus.PENDING.value, panel_order_id=panel_order_id
+            )
+        else:
+            await order_rows.set_status(db, order_id, FAILED, error="not placed (admin review)")
+            if row["charged"]:
+                await wallet.refund(
+                    db,
+                    int(row["user_id"]),
+                    Decimal(row["price"]),
+                    reason=f"order #{order_id} was not placed",
+                    order_id=order_id,
+                    admin_id=admin_id,
+                )
+    log.info(
+        "admin %d resolved order %d: %s",
+        admin_id,
+        order_id,
+        f"panel order {panel_order_id}" if panel_order_id else "failed and refunded",
+    )
+    order = await get_order(db, order_id)
+    if order is None:  # pragma: no cover - the row was read above
+        raise ReviewError(f"there is no order #{order_id}")
+    return order

@@ -1,0 +1,74 @@
+"""Queries for the append-only money ledger.
+
+Each entry stores its signed amount and the user's balance after it, both as Decimal text;
+the balance is read from the last entry, never summed in SQL (SUM over text goes through
+floating point).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from decimal import Decimal
+
+from storage.db import Database, money_text, now_text
+
+_COLUMNS = "entry_id, user_id, amount, balance_after, kind, reason, order_id, admin_id, created_at"
+ZERO = Decimal(0)
+
+
+async def balance(db: Database, user_id: int) -> Decimal:
+    """The user's balance: what their last entry left (0 before the first)."""
+    rows = await db.fetch_all(
+        "SELECT balance_after FROM ledger WHERE user_id = ? ORDER BY entry_id DESC LIMIT 1",
+        (user_id,),
+    )
+    row = next(iter(rows), None)
+    return ZERO if row is None else Decimal(row[0])
+
+
+async def append(
+    db: Database,
+    *,
+    user_id: int,
+    amount: Decimal,
+    kind: str,
+    reason: str,
+    order_id: int | None = None,
+    admin_id: int | None = None,
+) -> sqlite3.Row:
+    """Add one entry, computing the balance after it inside the same transaction."""
+    async with db.transaction():
+        after = await balance(db, user_id) + amount
+        async with db.conn.execute(
+            f"INSERT INTO ledger ({_COLUMNS.partition(', ')[2]}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                user_id,
+                money_text(amount),
+                money_text(after),
+                kind,
+                reason,
+                order_id,
+                admin_id,
+                now_text(),
+            ),
+        ) as cursor:
+            entry_id = cursor.lastrowid
+        rows = await db.fetch_all(f"SELECT {_COLUMNS} FROM ledger WHERE entry_id = ?", (entry_id,))
+    return next(iter(rows))
+
+
+async def recent(db: Database, user_id: int, limit: int) -> list[sqlite3.Row]:
+    """The user's latest entries, newest first."""
+    rows = await db.fetch_all(
+        f"SELECT {_COLUMNS} FROM ledger WHERE user_id = ? ORDER BY entry_id DESC LIMIT ?",
+        (user_id, limit),
+    )
+    return list(rows)
+
+
+async def for_order(db: Database, order_id: int) -> list[sqlite3.Row]:
+    """Every entry that mentions an order, oldest first."""
+    rows = await db.fetch_all(
+        f"SELECT {_COLUMNS} FROM ledger WHERE order_id = ? ORDER BY entry_id", (order_id,)
+    )
+    return list(rows)

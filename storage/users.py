@@ -1,0 +1,58 @@
+"""Queries for the ``users`` table."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from storage.db import Database, now_text
+
+_COLUMNS = "user_id, chat_id, username, first_name, is_blocked, created_at"
+
+
+async def get(db: Database, user_id: int) -> sqlite3.Row | None:
+    """One user's row, or None."""
+    rows = await db.fetch_all(f"SELECT {_COLUMNS} FROM users WHERE user_id = ?", (user_id,))
+    return next(iter(rows), None)
+
+
+async def get_by_username(db: Database, username: str) -> sqlite3.Row | None:
+    """The user with this @username (any case), or None."""
+    rows = await db.fetch_all(
+        f"SELECT {_COLUMNS} FROM users WHERE username = ? COLLATE NOCASE"
+        " ORDER BY updated_at DESC LIMIT 1",
+        (username,),
+    )
+    return next(iter(rows), None)
+
+
+async def upsert(
+    db: Database, *, user_id: int, chat_id: int, username: str | None, first_name: str
+) -> tuple[sqlite3.Row, bool]:
+    """Insert the user or refresh their chat and names; say whether the row is new."""
+    now = now_text()
+    async with db.transaction():
+        created = await get(db, user_id) is None
+        await db.conn.execute(
+            "INSERT INTO users (user_id, chat_id, username, first_name, created_at, updated_at)"
+            " VALUES (?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (user_id) DO UPDATE SET chat_id = excluded.chat_id,"
+            " username = excluded.username, first_name = excluded.first_name,"
+            " updated_at = excluded.updated_at",
+            (user_id, chat_id, username, first_name, now, now),
+        )
+        row = await get(db, user_id)
+    if row is None:  # pragma: no cover - the row was written just above
+        raise RuntimeError(f"user {user_id} vanished after being saved")
+    return row, created
+
+
+async def set_blocked(db: Database, user_id: int, blocked: bool) -> bool:
+    """Block or unblock a user; False when there is no such user."""
+    async with (
+        db.transaction(),
+        db.conn.execute(
+            "UPDATE users SET is_blocked = ?, updated_at = ? WHERE user_id = ?",
+            (int(blocked), now_text(), user_id),
+        ) as cursor,
+    ):
+        return cursor.rowcount > 0

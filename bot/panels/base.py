@@ -99,7 +99,13 @@ class Transport:
         self.requests_made += 1
         try:
             async with session.request(
-                method, url, data=data, params=params, timeout=client_timeout
+                method,
+                url,
+                data=data,
+                params=params,
+                timeout=client_timeout,
+                # A redirect would carry the key elsewhere and could re-send an order.
+                allow_redirects=False,
             ) as response:
                 body = await response.read()
                 status = response.status
@@ -149,6 +155,10 @@ def decode_body(body: bytes, status: int, retry_after: str | None, *, panel: str
         raise RateLimited(str(message or "too many requests"), panel=panel, retry_after=wait)
     if status >= 500:
         raise PanelUnavailable(f"the panel answered HTTP {status}", panel=panel)
+    if 300 <= status < 400:
+        raise PanelUnavailable(
+            f"the panel answered with a redirect (HTTP {status}): check the API URL", panel=panel
+        )
     if payload is None:
         if text.startswith("<") or "<html" in text[:200].lower():
             raise PanelUnavailable("the panel answered with a web page, not JSON", panel=panel)

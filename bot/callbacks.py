@@ -28,6 +28,7 @@ class Action(StrEnum):
     SERVICE = "s"  # arg: catalog item id
     ORDER = "o"  # arg: catalog item id (start the order conversation)
     SEARCH_PAGE = "sp"  # arg: page (the query stays in user_data)
+    SEARCH = "sr"  # no args (ask for the words to search)
     CHOICE = "ch"  # args: draft token, value (a button answer inside the conversation)
     CONFIRM = "y"  # arg: draft token
     CHANGE = "e"  # arg: draft token
@@ -53,6 +54,7 @@ _SIGNATURES: dict[Action, str] = {
     Action.SERVICE: "i",
     Action.ORDER: "i",
     Action.SEARCH_PAGE: "i",
+    Action.SEARCH: "",
     Action.CHOICE: "ww",
     Action.CONFIRM: "w",
     Action.CHANGE: "w",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from decimal import Decimal
 
 import pytest
@@ -181,16 +180,15 @@ async def test_one_panel_down_does_not_stop_the_others(db: Database) -> None:
     assert sum(count for _, count in await catalog.list_platforms(db)) == 30
 
 
-async def test_sync_of_5000_services_is_fast(db: Database) -> None:
+async def test_a_5000_service_catalog_syncs_whole_twice(db: Database) -> None:
+    # Timings live in bench/panels.py; here the large catalog must simply arrive complete.
     big = SandboxPanel(key=SANDBOX_KEY, catalog_size=5000, balance=Decimal(10), seed=5)
     async with serve_panel(big) as client:
-        started = time.perf_counter()
         reports = await catalog.sync_catalogs(db, {"sandbox": client}, lambda _: Decimal(20))
-        elapsed = time.perf_counter() - started
         assert reports[0].services == 5000
         # The second sync updates every row in place.
         await catalog.sync_catalogs(db, {"sandbox": client}, lambda _: Decimal(20))
-    assert elapsed < 5
+    assert sum(count for _, count in await catalog.list_platforms(db)) == 5000
     found = await catalog.search_services(db, "instagram followers", 0)
     assert found.total > 0
 

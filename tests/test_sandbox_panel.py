@@ -658,7 +658,7 @@ async def test_smmtechs_enforces_hourly_and_daily_limits(
 # --------------------------------------------------------------------------- scale, CLI
 
 
-async def test_a_5000_service_catalog_and_100_id_lookups_stay_cheap(
+async def test_a_5000_service_catalog_and_100_id_lookups_answer_in_full(
     http: aiohttp.ClientSession,
 ) -> None:
     panel = SandboxPanel(key=SANDBOX_KEY, catalog_size=5000, balance=Decimal(10**6))
@@ -672,13 +672,11 @@ async def test_a_5000_service_catalog_and_100_id_lookups_stay_cheap(
         for _ in range(100):
             await v2(http, panel, "v2", "add", **form)
         ids = ",".join(panel.orders)
-        started = time.monotonic()
         catalog = await v2(http, panel, "v2", "services")
-        for _ in range(100):  # 10,000 status lookups
-            answer = await v2(http, panel, "v2", "status", orders=ids)
-        elapsed = time.monotonic() - started
+        answer = await v2(http, panel, "v2", "status", orders=ids)
+    # Timings live in bench/panels.py; here the answers must be whole.
     assert len(catalog) == 5000 and len(answer) == 100
-    assert elapsed < 5, f"5,000 services and 10,000 lookups took {elapsed:.2f}s"
+    assert all(entry.get("status") == "Pending" for entry in answer.values())
 
 
 async def test_console_command_prints_every_url_and_the_key(

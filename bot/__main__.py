@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 
 from telegram import Update
@@ -23,6 +24,8 @@ def main() -> None:
     )
     # httpx logs every request URL, and those carry the bot token.
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    # Read RetryAfter periods as timedelta, as the tests do (PTB 23 makes it the default).
+    os.environ.setdefault("PTB_TIMEDELTA", "1")
 
     from bot.app import build_application
 

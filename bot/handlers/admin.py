@@ -1,0 +1,136 @@
+"""Admin commands: /credit and /debit a customer's wallet, /sync the catalogs now."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from decimal import Decimal
+from typing import Any
+
+from telegram import Update
+from telegram.error import BadRequest, Forbidden
+from telegram.ext import BaseHandler, CommandHandler
+
+from bot import texts
+from bot.context import BotData, Context
+from bot.services import catalog, users, wallet
+
+log = logging.getLogger(__name__)
+
+# A positive amount with at most two decimals; a decimal comma is accepted too.
+_AMOUNT = re.compile(r"\d{1,9}(?:[.,]\d{1,2})?")
+SYNC_LOCK = "catalog_sync_lock"
+
+
+def parse_amount(text: str) -> Decimal | None:
+    """Read an amount of money typed by an admin, or None when it is not a positive amount."""
+    if not _AMOUNT.fullmatch(text):
+        return None
+    amount = Decimal(text.replace(",", "."))
+    return amount if amount > 0 else None
+
+
+async def sync_catalogs_now(bot_data: BotData) -> list[catalog.SyncReport]:
+    """Sync every panel's catalog, one sync at a time (the job and /sync share this)."""
+    lock = bot_data.resources.setdefault(SYNC_LOCK, asyncio.Lock())
+    async with lock:
+        return await catalog.sync_catalogs(
+            bot_data.db, bot_data.panels, bot_data.settings.markup_for
+        )
+
+
+async def _refuse_non_admin(update: Update, context: Context) -> bool:
+    user = update.effective_user
+    if context.bot_data.is_admin(user.id if user else None):
+        return False
+    log.info("refused admin command from user %s", user.id if user else None)
+    if update.effective_message is not None:
+        await update.effective_message.reply_text(texts.ADMIN_ONLY)
+    return True
+
+
+async def _change_balance(update: Update, context: Context, *, is_credit: bool) -> None:
+    message = update.effective_message
+    admin = update.effective_user
+    if message is None or admin is None or await _refuse_non_admin(update, context):
+        return
+    usage = texts.CREDIT_USAGE if is_credit else texts.DEBIT_USAGE
+    args = context.args or []
+    if len(args) < 3:
+        await message.reply_text(usage)
+        return
+    ref, amount_text, reason = args[0], args[1], " ".join(args[2:])
+    amount = parse_amount(amount_text)
+    if amount is None:
+        await message.reply_text(texts.bad_amount(amount_text) + "\n\n" + usage)
+        return
+    db = context.bot_data.db
+    customer = await users.find_user(db, ref)
+    if customer is None:
+        await message.reply_text(texts.unknown_user(ref))
+        return
+    currency = context.bot_data.settings.currency
+    who = texts.customer(customer.first_name, customer.username, customer.user_id)
+    if is_credit:
+        entry = await wallet.credit(db, customer.user_id, amount, reason=reason, admin_id=admin.id)
+        reply = texts.credited(who, amount, entry.balance_after, currency)
+        notice = texts.you_were_credited(amount, reason, entry.balance_after, currency)
+    else:
+        try:
+            entry = await wallet.debit(
+                db, customer.user_id, amount, reason=reason, admin_id=admin.id
+            )
+        except wallet.InsufficientBalance as e:
+            await message.reply_text(texts.debit_too_large(who, amount, e.balance, currency))
+            return
+        reply = texts.debited(who, amount, entry.balance_after, currency)
+        notice = texts.you_were_debited(amount, reason, entry.balance_after, currency)
+    log.info(
+        "admin %s %s %s for user %s: %s",
+        admin.id,
+        "credited" if is_credit else "debited",
+        amount,
+        customer.user_id,
+        reason,
+    )
+    if customer.user_id != admin.id:
+        try:
+            await context.bot.send_message(customer.chat_id, notice)
+        except (Forbidden, BadRequest) as e:
+            log.info("could not tell user %s about the change: %s", customer.user_id, e)
+            reply += "\n" + texts.NOT_NOTIFIED
+    await message.reply_text(reply)
+
+
+async def credit(update: Update, context: Context) -> None:
+    """Add money to a customer's balance: /credit <user> <amount> <reason…>."""
+    await _change_balance(update, context, is_credit=True)
+
+
+async def debit(update: Update, context: Context) -> None:
+    """Take money from a customer's balance: /debit <user> <amount> <reason…>."""
+    await _change_balance(update, context, is_credit=False)
+
+
+async def sync(update: Update, context: Context) -> None:
+    """Re-sync every panel's catalog now and report per panel."""
+    message = update.effective_message
+    if message is None or await _refuse_non_admin(update, context):
+        return
+    if not context.bot_data.panels:
+        await message.reply_text(texts.SYNC_NO_PANELS)
+        return
+    progress = await message.reply_text(texts.SYNC_STARTED)
+    reports = await sync_catalogs_now(context.bot_data)
+    rows = [(r.panel, r.ok, r.services, r.error) for r in reports]
+    await progress.edit_text(texts.sync_report(rows))
+
+
+def build_handlers() -> list[BaseHandler[Update, Context, Any]]:
+    """The admin commands (each checks the caller itself, so others get a clear refusal)."""
+    return [
+        CommandHandler("credit", credit),
+        CommandHandler("debit", debit),
+        CommandHandler("sync", sync),
+    ]

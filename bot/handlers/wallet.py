@@ -1,0 +1,53 @@
+"""The Balance screen: the customer's balance and their latest ledger entries."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from telegram import Update
+from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
+
+from bot import keyboards, texts
+from bot.callbacks import Action, pattern
+from bot.context import Context
+from bot.handlers.start import decode_or_refuse, remember_user, show
+from bot.services import wallet
+
+RECENT_ENTRIES = 5
+
+
+async def balance_text(context: Context, user_id: int) -> str:
+    """The balance screen's text for ``user_id``."""
+    db = context.bot_data.db
+    amount = await wallet.get_balance(db, user_id)
+    entries = await wallet.recent_entries(db, user_id, limit=RECENT_ENTRIES)
+    rows = [(e.amount, e.kind, e.reason, e.created_at) for e in entries]
+    return texts.balance(amount, context.bot_data.settings.currency, rows)
+
+
+async def balance_command(update: Update, context: Context) -> None:
+    """Show the balance and the latest entries."""
+    user, _ = await remember_user(update, context)
+    await show(
+        update, context, await balance_text(context, user.user_id), keyboards.back_to_menu()
+    )
+
+
+async def balance_button(update: Update, context: Context) -> None:
+    """Show the balance in place of the tapped message."""
+    query = update.callback_query
+    if query is None or await decode_or_refuse(query) is None:
+        return
+    await query.answer()
+    user, _ = await remember_user(update, context)
+    await show(
+        update, context, await balance_text(context, user.user_id), keyboards.back_to_menu()
+    )
+
+
+def build_handlers() -> list[BaseHandler[Update, Context, Any]]:
+    """The /balance command and the Balance button."""
+    return [
+        CommandHandler("balance", balance_command),
+        CallbackQueryHandler(balance_button, pattern=pattern(Action.BALANCE)),
+    ]

@@ -1,0 +1,163 @@
+"""What the customer (and the admins) are told when an order or a request changes.
+
+HTML for Telegram: every string that came from a user or a panel is escaped. Pure functions,
+no Telegram import, so the outbox can be filled from the services.
+"""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal
+from html import escape
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bot.services.ordering import OrderRecord
+
+CENT = Decimal("0.01")
+BAR_WIDTH = 10
+MAX_LINK_SHOWN = 80
+
+STATUS_LABELS = {
+    "placing": "Being placed",
+    "review": "Under review",
+    "failed": "Failed",
+    "pending": "Pending",
+    "in_progress": "In progress",
+    "processing": "Processing",
+    "completed": "Completed",
+    "partial": "Partially completed",
+    "canceled": "Canceled",
+    "refunded": "Refunded",
+    "unknown": "Unknown",
+}
+_STATUS_ICONS = {
+    "pending": "🕒",
+    "in_progress": "🚀",
+    "processing": "🚀",
+    "completed": "✅",
+    "partial": "⚠️",
+    "canceled": "❌",
+    "refunded": "↩️",
+    "review": "🔎",
+}
+REQUEST_LABELS = {
+    "sending": "Being sent",
+    "accepted": "Accepted by the panel",
+    "pending": "Pending",
+    "in_progress": "In progress",
+    "completed": "Completed",
+    "rejected": "Rejected",
+    "canceled": "Canceled",
+    "unknown": "Unknown",
+}
+
+
+def money(amount: Decimal, currency: str) -> str:
+    """Show an amount to the cent with its currency."""
+    return f"{amount.quantize(CENT, rounding=ROUND_HALF_UP):,} {escape(currency)}"
+
+
+def status_label(status: str) -> str:
+    """The customer's word for an order status."""
+    return STATUS_LABELS.get(status, status.replace("_", " ").capitalize())
+
+
+def open_order_button(order_id: int) -> str:
+    """Label the button under a notification that opens the order (plain text)."""
+    return f"Open order #{order_id}"
+
+
+def delivered_of(quantity: int, remains: int | None) -> int | None:
+    """Units delivered so far, or None when the panel has not said what remains."""
+    if remains is None or quantity <= 0:
+        return None
+    return quantity - min(max(remains, 0), quantity)
+
+
+def progress_bar(done: int, total: int, width: int = BAR_WIDTH) -> str:
+    """Draw ``done`` of ``total`` as a bar with its percentage (rounded down)."""
+    if total <= 0:
+        return ""
+    done = min(max(done, 0), total)
+    filled = done * width // total
+    percent = done * 100 // total
+    return f"{'▰' * filled}{'▱' * (width - filled)} {percent}%"
+
+
+def _link_line(order: OrderRecord) -> str:
+    if not order.link:
+        return ""
+    link = order.link if len(order.link) <= MAX_LINK_SHOWN else order.link[:79] + "…"
+    return f"\n🔗 {escape(link)}"
+
+
+def _numbers(order: OrderRecord) -> str:
+    lines: list[str] = []
+    delivered = delivered_of(order.quantity, order.remains)
+    if delivered is not None and order.quantity > 1:
+        lines.append(progress_bar(delivered, order.quantity))
+        remains = order.quantity - delivered
+        lines.append(f"Delivered {delivered:,} of {order.quantity:,} · remains {remains:,}")
+    if order.start_count is not None and order.status != "pending":
+        lines.append(f"Start count: {order.start_count:,}")
+    return "".join(f"\n{line}" for line in lines)
+
+
+def order_status(
+    order: OrderRecord,
+    *,
+    refund: Decimal | None = None,
+    balance: Decimal | None = None,
+    currency: str = "USD",
+) -> str:
+    """Tell the customer where an order stands now, and what was refunded if anything."""
+    icon = _STATUS_ICONS.get(order.status, "ℹ️")
+    head = {
+        "in_progress": "is in progress",
+        "processing": "is in progress",
+        "completed": "is completed",
+        "partial": "was partially completed",
+        "canceled": "was canceled by the panel",
+        "refunded": "was refunded by the panel",
+        "pending": "is pending",
+    }.get(order.status, f"is now: {escape(status_label(order.status))}")
+    text = (
+        f"{icon} Order <b>#{order.order_id}</b> {head}\n"
+        f"{escape(order.service_name)}{_link_line(order)}{_numbers(order)}"
+    )
+    if refund is not None and refund > 0:
+        text += f"\n\n💰 {money(refund, currency)} was refunded to your balance"
+        text += f" (now {money(balance, currency)})." if balance is not None else "."
+    elif order.status in ("canceled", "refunded", "partial") and not order.charged:
+        text += "\n\nNothing was charged for this order, so nothing is refunded."
+    return text
+
+
+def order_not_found(order: OrderRecord) -> str:
+    """Tell the customer the panel lost track of an order and an admin will check it."""
+    money_line = "Your payment stays safe until then." if order.charged else "Nothing was charged."
+    return (
+        f"🔎 Order <b>#{order.order_id}</b> ({escape(order.service_name)}): the provider no "
+        f"longer finds this order. An admin will check it and tell you the result. {money_line}"
+    )
+
+
+def admin_order_not_found(order: OrderRecord, panel_words: str) -> str:
+    """Tell the admins an order vanished from its panel and waits for their review."""
+    return (
+        f"⚠️ Order <b>#{order.order_id}</b> of user <code>{order.user_id}</code> is unknown to "
+        f"panel <b>{escape(order.panel)}</b> (its ID there: "
+        f"<code>{escape(order.panel_order_id or '-')}</code>). The panel said: "
+        f"<i>{escape(panel_words)}</i>\nIt is held for review (/review)."
+    )
+
+
+def request_update(kind: str, order_id: int, status: str, error: str | None = None) -> str:
+    """Tell the customer a refill or cancel request moved on."""
+    what = "Refill" if kind == "refill" else "Cancellation"
+    label = REQUEST_LABELS.get(status, status.replace("_", " ").capitalize())
+    icon = {"completed": "✅", "rejected": "❌", "canceled": "❌"}.get(status, "🔄")
+    text = f"{icon} {what} of order <b>#{order_id}</b>: {escape(label)}."
+    if error:
+        text += f"\nThe panel said: <i>{escape(error)}</i>"
+    return text

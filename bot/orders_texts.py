@@ -1,0 +1,393 @@
+"""Every user-facing string of "My orders" and the admin's review of held orders.
+
+Strings are Telegram HTML (the bot's default parse mode): anything that comes from a user, a
+panel or the database goes through ``html.escape`` here. Callback-query alerts are plain
+text (Telegram does not parse them), so the ``*_ALERT`` strings and ``*_alert`` functions
+are not escaped HTML.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from decimal import Decimal
+from html import escape
+from typing import TYPE_CHECKING
+
+from bot import notification_texts
+from bot.panels.models import Field
+
+if TYPE_CHECKING:
+    from bot.services.common import Page
+    from bot.services.ordering import OrderRecord
+    from bot.services.tracking import OrderEvent, ServiceRequest
+
+MAX_TEXT = 4096
+HISTORY_SHOWN = 10  # the card keeps the newest changes; older ones are counted
+REQUESTS_SHOWN = 5
+FIELD_VALUE_SHOWN = 80  # long custom comments or username lists are cut on the card
+
+# ---------------------------------------------------------------- buttons
+
+BTN_REFRESH = "🔄 Refresh"
+BTN_REFILL = "♻ Refill"
+BTN_CANCEL_ORDER = "✖ Cancel order"
+BTN_MY_ORDERS = "⬅ My orders"
+BTN_NEW_ORDER = "🛒 New order"
+BTN_MENU = "« Menu"
+BTN_PREVIOUS = "◀"
+BTN_NEXT = "▶"
+BTN_MARK_PLACED = "✅ Mark placed"
+BTN_MARK_FAILED = "❌ Mark failed (refund)"
+
+# ---------------------------------------------------------------- statuses
+
+# The words are the notifications' (``bot.notification_texts``), so a customer reads the same
+# status in a notice and on the card.
+_STATUS_ICONS: dict[str, str] = {
+    "placing": "⏳",
+    "review": "🔎",
+    "failed": "❌",
+    "pending": "🕒",
+    "in_progress": "🚀",
+    "processing": "🚀",
+    "completed": "✅",
+    "partial": "⚠️",
+    "canceled": "❌",
+    "refunded": "↩️",
+    "unknown": "❔",
+}
+_REQUEST_KINDS = {"refill": "♻ Refill", "cancel": "✖ Cancel"}
+# Form fields already shown on their own line of the card.
+_SHOWN_FIELDS = frozenset({"service", "link", "quantity", "action", "key"})
+_FIELD_LABELS = {f.value: f.value.replace("_", " ").capitalize() for f in Field}
+
+
+def status_label(status: str) -> str:
+    """Name an order status for the customer (emoji and words, HTML)."""
+    icon = _STATUS_ICONS.get(status, "•")
+    return f"{icon} {escape(notification_texts.status_label(status))}"
+
+
+def request_status_label(status: str) -> str:
+    """Name a refill/cancel request status for the customer (HTML)."""
+    words = notification_texts.REQUEST_LABELS.get(status, status.replace("_", " ").capitalize())
+    return escape(words)
+
+
+def money(amount: Decimal, currency: str) -> str:
+    """Format an amount of money for display (two decimals, no float on the way)."""
+    return f"{amount.quantize(Decimal('0.01')):,} {escape(currency)}"
+
+
+def moment(when: datetime) -> str:
+    """Format a time for display, in UTC."""
+    return when.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _fit(text: str) -> str:
+    """Keep a message under Telegram's limit without cutting an HTML tag in half."""
+    if len(text) <= MAX_TEXT:
+        return text
+    cut = text[: MAX_TEXT - 2]
+    # Drop a half-written last line rather than risk an unclosed tag.
+    return cut[: cut.rfind("\n")] + "\n…"
+
+
+def progress_bar(quantity: int, remains: int | None) -> str | None:
+    """Draw delivery progress as the notifications do, or None when nothing is measured."""
+    delivered = notification_texts.delivered_of(quantity, remains)
+    if delivered is None:
+        return None
+    return notification_texts.progress_bar(delivered, quantity)
+
+
+# ---------------------------------------------------------------- My orders
+
+
+def orders_list(page: Page[OrderRecord], currency: str) -> str:
+    """Title the list of the customer's orders, one line per order on this page."""
+    if page.total == 0:
+        return NO_ORDERS
+    lines = [f"📦 <b>My orders</b> ({page.total})", "Tap an order to see its details.", ""]
+    for order in page.items:
+        lines.append(
+            f"<b>#{order.order_id}</b> · {status_label(order.status)} · "
+            f"{escape(_cut(order.service_name, 40))} · {order.quantity:,} · "
+            f"{money(order.price, currency)}"
+        )
+    return _fit("\n".join(lines))
+
+
+NO_ORDERS = "📦 <b>My orders</b>\n\nYou have no orders yet. Tap <b>New order</b> to place one."
+
+
+def order_button(order: OrderRecord) -> str:
+    """Label an order's button in the list (short: buttons are narrow)."""
+    emoji = status_label(order.status).split(" ", 1)[0]
+    return f"#{order.order_id} {emoji} {_cut(order.service_name, 28)}"
+
+
+def order_card(
+    order: OrderRecord,
+    *,
+    currency: str,
+    events: Sequence[OrderEvent],
+    requests: Sequence[ServiceRequest],
+    notice: str | None = None,
+) -> str:
+    """Show everything about one order: what, how far, what happened, which requests."""
+    lines: list[str] = []
+    if notice:
+        lines += [notice, ""]
+    lines += [
+        f"📦 <b>Order #{order.order_id}</b>",
+        f"Service: <b>{escape(order.service_name)}</b>",
+    ]
+    if order.link:
+        lines.append(f"Link: {escape(order.link)}")
+    lines.append(f"Quantity: {order.quantity:,}")
+    lines += _extra_fields(order.fields)
+    if order.charged:
+        lines.append(f"Price: {money(order.price, currency)}")
+    else:
+        lines.append(f"Price: {money(order.price, currency)} (admin order, not charged)")
+    lines.append(f"Status: <b>{status_label(order.status)}</b>")
+    if order.start_count is not None:
+        lines.append(f"Start count: {order.start_count:,}")
+    if order.remains is not None:
+        lines.append(f"Remains: {order.remains:,}")
+    bar = progress_bar(order.quantity, order.remains)
+    if bar is not None:
+        lines.append(bar)
+    lines.append(f"Placed: {moment(order.created_at)}")
+    explanation = _STATUS_EXPLANATIONS.get(order.status)
+    if explanation:
+        lines += ["", explanation]
+    if events:
+        lines += ["", "<b>History</b>"]
+        hidden = len(events) - HISTORY_SHOWN
+        if hidden > 0:
+            lines.append(f"… {hidden} earlier change{'s' if hidden != 1 else ''}")
+        lines += [_event_line(e) for e in events[-HISTORY_SHOWN:]]
+    if requests:
+        lines += ["", "<b>Refill and cancel requests</b>"]
+        lines += [_request_line(r) for r in requests[-REQUESTS_SHOWN:]]
+    return _fit("\n".join(lines))
+
+
+_STATUS_EXPLANATIONS = {
+    "review": (
+        "We could not confirm this order with the panel. An admin is checking it; your "
+        "money stays held until then and you will be told the result."
+    ),
+    "placing": "This order is being sent to the panel.",
+    "failed": "This order was not placed; its price went back to your balance.",
+}
+
+
+def _extra_fields(fields: Mapping[str, str]) -> list[str]:
+    lines = []
+    for name, value in fields.items():
+        if name in _SHOWN_FIELDS or not value:
+            continue
+        label = _FIELD_LABELS.get(name, name.replace("_", " ").capitalize())
+        shown = _cut(" ".join(value.split()), FIELD_VALUE_SHOWN)
+        lines.append(f"{escape(label)}: {escape(shown)}")
+    return lines
+
+
+def _event_line(event: OrderEvent) -> str:
+    details = []
+    if event.start_count is not None and event.new_status not in ("placing", "pending"):
+        details.append(f"start {event.start_count:,}")
+    if event.remains is not None:
+        details.append(f"remains {event.remains:,}")
+    extra = f" ({', '.join(details)})" if details else ""
+    return f"<i>{moment(event.created_at)}</i> · {status_label(event.new_status)}{extra}"
+
+
+def _request_line(request: ServiceRequest) -> str:
+    kind = _REQUEST_KINDS.get(request.kind, escape(request.kind.capitalize()))
+    line = f"{kind} · {request_status_label(request.status)} · <i>{moment(request.created_at)}</i>"
+    if request.error:
+        line += f"\n   {escape(_cut(request.error, 200))}"
+    return line
+
+
+def refill_sent(request: ServiceRequest) -> str:
+    """Confirm a refill request above the card."""
+    if request.status in ("rejected", "failed"):
+        return refill_refused(request.error or "the panel rejected it")
+    return "♻ <b>Refill requested.</b> You will be told when the panel has done it."
+
+
+def cancel_sent(request: ServiceRequest) -> str:
+    """Confirm a cancel request above the card."""
+    if request.status in ("rejected", "failed"):
+        return cancel_refused(request.error or "the panel rejected it")
+    return (
+        "✖ <b>Cancellation requested.</b> If the panel cancels the order, its price goes back "
+        "to your balance and you will be told."
+    )
+
+
+def refill_refused(reason: str) -> str:
+    """Say a refill could not be requested, in the panel's (escaped) words."""
+    return f"⚠ The refill could not be requested: {escape(reason)}"
+
+
+def cancel_refused(reason: str) -> str:
+    """Say a cancellation could not be requested, in the panel's (escaped) words."""
+    return f"⚠ The cancellation could not be requested: {escape(reason)}"
+
+
+REFRESH_FAILED = "⚠ The panel could not be reached just now; this is the last known status."
+
+# Plain-text alerts (answerCallbackQuery).
+NOT_YOUR_ORDER_ALERT = "You have no order with this number."
+REFILL_NOT_ALLOWED_ALERT = "This order cannot be refilled now."
+CANCEL_NOT_ALLOWED_ALERT = "This order cannot be cancelled now."
+REFILL_OPEN_ALERT = "A refill of this order is already requested; you will be told the result."
+CANCEL_OPEN_ALERT = "A cancellation of this order is already requested."
+CHECKING_ALERT = "Checking with the panel…"
+SENDING_ALERT = "Sending your request to the panel…"
+BUTTON_INVALID_ALERT = "This button is no longer valid. Please use the menu again: /menu"
+
+# ---------------------------------------------------------------- admin review
+
+ADMIN_ONLY = "Sorry, this command is only for the shop's administrators."
+ADMIN_ONLY_ALERT = "This button is only for the shop's administrators."
+NOTHING_TO_REVIEW = "🔎 <b>Review</b>\n\nNo order is waiting for review. All clear."
+
+
+def review_title(total: int, shown: int) -> str:
+    """Head the review list: how many orders wait, and how many are shown below."""
+    more = f" The oldest {shown} are shown below." if shown < total else ""
+    orders = f"{total} orders need" if total != 1 else "1 order needs"
+    return (
+        f"🔎 <b>Review</b>: {orders} a decision.{more}\n\n"
+        "For each, check the panel: if it has the order, tap "
+        f"<b>{BTN_MARK_PLACED}</b> and type its order ID; if not, tap <b>{BTN_MARK_FAILED}</b>."
+    )
+
+
+def review_card(order: OrderRecord, customer: str, currency: str) -> str:
+    """Show an admin one order whose outcome is unknown (``customer`` is escaped HTML)."""
+    charged = (
+        f"{money(order.price, currency)} held"
+        if order.charged
+        else f"{money(order.price, currency)} (admin order, not charged)"
+    )
+    lines = [
+        f"🔎 <b>Order #{order.order_id}</b> · {status_label(order.status)}",
+        f"Customer: {customer}",
+        f"Panel: {escape(order.panel)}",
+        f"Service: {escape(order.service_name)} (panel service {escape(order.service_id)})",
+    ]
+    if order.link:
+        lines.append(f"Link: {escape(order.link)}")
+    lines += [
+        f"Quantity: {order.quantity:,}",
+        f"Price: {charged}",
+        f"Sent: {moment(order.created_at)}",
+    ]
+    # Only an order the panel stopped knowing reaches review with the panel's ID; one held
+    # while placing never got an ID back.
+    if order.panel_order_id is not None:
+        lines.append(
+            f"Why: the panel no longer knows its order ID "
+            f"<code>{escape(order.panel_order_id)}</code>."
+        )
+    elif order.status == "placing":
+        lines.append("Why: placing it was interrupted (a restart or a crash).")
+    else:
+        lines.append("Why: the panel's answer to the order was lost (a timeout or an error).")
+    return _fit("\n".join(lines))
+
+
+def ask_panel_id(order: OrderRecord) -> str:
+    """Ask the admin for the panel's order ID of an order they found on the panel."""
+    return (
+        f"Type the order ID that <b>{escape(order.panel)}</b> gave order "
+        f"<b>#{order.order_id}</b> ({escape(order.service_name)}, "
+        f"{escape(order.link or '')}).\n/cancel to stop."
+    )
+
+
+BAD_PANEL_ID = (
+    "That does not look like a panel order ID: send only the ID, like <code>123456</code> "
+    "(letters, digits, - and _), or /cancel."
+)
+REVIEW_STOPPED = "OK, nothing was changed."
+REVIEW_STATE_LOST = "I lost track of which order that was. Please tap its button again: /review"
+
+
+def panel_id_taken(panel_order_id: str) -> str:
+    """Refuse a panel order ID that already belongs to another of our orders."""
+    return (
+        f"Panel order ID <code>{escape(panel_order_id)}</code> already belongs to another "
+        "order. Check the ID and type it again, or /cancel."
+    )
+
+
+def not_under_review(reason: str) -> str:
+    """Say the order no longer waits for a decision (another admin may have settled it)."""
+    return f"Nothing changed: {escape(reason)}."
+
+
+def not_under_review_alert(order_id: int) -> str:
+    """The plain-text alert for a review button of an order already settled."""
+    return f"Order #{order_id} is no longer waiting for review."
+
+
+def marked_placed(order: OrderRecord, who: str, told: bool) -> str:
+    """Confirm to the admin that the order now follows the panel's order ID."""
+    return (
+        f"✅ Order <b>#{order.order_id}</b> marked placed as panel order "
+        f"<code>{escape(order.panel_order_id or '')}</code>; it is now "
+        f"{status_label(order.status)} and status sync takes over.\n" + _told(who, told)
+    )
+
+
+def marked_failed(order: OrderRecord, who: str, currency: str, told: bool) -> str:
+    """Confirm to the admin that the order failed and its price was refunded."""
+    refund = (
+        f"{money(order.price, currency)} was refunded"
+        if order.charged
+        else "nothing was charged, so nothing was refunded"
+    )
+    return f"❌ Order <b>#{order.order_id}</b> marked failed; {refund}.\n" + _told(who, told)
+
+
+def _told(who: str, told: bool) -> str:
+    if told:
+        return f"{who} will be told."
+    return f"{who} could not be told (they have blocked the bot)."
+
+
+def customer_order_placed(order: OrderRecord) -> str:
+    """Tell the customer their held order turned out to be placed."""
+    return (
+        f"✅ Good news: your order <b>#{order.order_id}</b> ({escape(order.service_name)}) "
+        "was confirmed with the panel and is now in the queue. You will be told as it "
+        "progresses; see it under /orders."
+    )
+
+
+def customer_order_failed(order: OrderRecord, balance: Decimal, currency: str) -> str:
+    """Tell the customer their held order was not placed, and about the refund."""
+    money_line = (
+        f"Its {money(order.price, currency)} went back to your balance, which is now "
+        f"{money(balance, currency)}."
+        if order.charged
+        else "Nothing was charged."
+    )
+    return (
+        f"❌ Your order <b>#{order.order_id}</b> ({escape(order.service_name)}) could not be "
+        f"placed with the panel. {money_line}"
+    )

@@ -1,0 +1,812 @@
+"""Order tracking: status sync with the panels, refunds that follow status, refills, cancels.
+
+Sync asks each panel only about orders that can still change, 100 IDs per request and a few
+requests at once, every panel on its own (a panel that fails is backed off and never holds
+up another). What changed is written in one transaction per answer: the order, an event in
+its history, the refund the new status calls for, and the message that tells the customer.
+A refund is made at most once per order whatever happens (the ledger's unique index on
+refunds), so a status seen twice or a restart mid-sync cannot pay twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sqlite3
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from decimal import ROUND_DOWN, Decimal
+from typing import Any
+
+from bot import notification_texts as texts
+from bot.callbacks import Action, encode
+from bot.panels.base import PanelClient
+from bot.panels.errors import PanelError
+from bot.panels.models import OrderStatus, OrderStatusInfo, RequestStatus, chunked
+from bot.services import notifications, wallet
+from bot.services.catalog import CatalogItem, get_item
+from bot.services.ordering import OrderRecord, get_order, order_from_row
+from storage import events as event_rows
+from storage import outbox as outbox_rows
+from storage import requests as request_rows
+from storage import tracking as tracking_rows
+from storage.db import Database, parse_money, parse_time, time_text
+
+log = logging.getLogger(__name__)
+
+CENT = Decimal("0.01")
+BATCH_SIZE = 100
+REVIEW = "review"
+# Statuses whose orders may still change at the panel. "review" and our own "failed" are
+# an admin's business, never the sync's.
+ACTIVE_STATUSES = (
+    OrderStatus.PENDING.value,
+    OrderStatus.IN_PROGRESS.value,
+    OrderStatus.PROCESSING.value,
+    OrderStatus.UNKNOWN.value,
+)
+# Answers that say nothing we can act on: an unreadable status, or a panel's "Fail", which
+# panels follow with Canceled or Refunded (storing it would read as our own "failed", an
+# order refused and refunded). The order keeps its status and is asked about again.
+NO_NEWS = frozenset({OrderStatus.UNKNOWN, OrderStatus.FAILED})
+FINAL_STATUSES = frozenset(s.value for s in OrderStatus if s.is_final)
+FULL_REFUND = frozenset({OrderStatus.CANCELED.value, OrderStatus.REFUNDED.value})
+# Progress is announced when it crosses a quarter of the order.
+PROGRESS_STEPS = 4
+# What the customer hears about; "processing" and "in progress" are the same news to them.
+_NEWS_STAGE = {
+    OrderStatus.IN_PROGRESS.value: "active",
+    OrderStatus.PROCESSING.value: "active",
+    OrderStatus.COMPLETED.value: "completed",
+    OrderStatus.PARTIAL.value: "partial",
+    OrderStatus.CANCELED.value: "canceled",
+    OrderStatus.REFUNDED.value: "refunded",
+}
+BACKOFF_START = 30.0
+BACKOFF_CAP = 15 * 60.0
+
+# Refill and cancel requests.
+SENDING = "sending"
+ACCEPTED = "accepted"
+REJECTED = RequestStatus.REJECTED.value
+POLLED_REQUEST_STATUSES = (
+    RequestStatus.PENDING.value,
+    RequestStatus.IN_PROGRESS.value,
+    RequestStatus.UNKNOWN.value,
+)
+# A request being sent, or taken by a panel that cannot report on it, counts as open this long:
+# a double tap (or a second tap soon after) returns it instead of asking the panel again.
+RECENT_REQUEST = timedelta(minutes=30)
+
+
+# --------------------------------------------------------------------------- contract types
+
+
+@dataclass(frozen=True, slots=True)
+class OrderEvent:
+    """One change in an order's history."""
+
+    event_id: int
+    order_id: int
+    old_status: str | None
+    new_status: str
+    remains: int | None
+    start_count: int | None
+    charge: Decimal | None
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class PanelSyncReport:
+    """How one panel's status sync went: requests sent, orders checked and changed."""
+
+    panel: str
+    requests: int
+    checked: int
+    changed: int
+    skipped: bool
+    error: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class OrderActions:
+    """Which buttons an order card may offer."""
+
+    can_refill: bool
+    can_cancel: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceRequest:
+    """A refill or a cancel asked of the panel, and where it stands."""
+
+    request_id: int
+    order_id: int
+    kind: str
+    panel_request_id: str | None
+    status: str
+    error: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class ActionRefused(Exception):
+    """A refill or cancel cannot be done; ``message`` says why (the panel's words if it
+    refused)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class PanelHealth:
+    """Back off a panel that keeps failing: 30 s, then doubling up to 15 minutes."""
+
+    def __init__(self, start: float = BACKOFF_START, cap: float = BACKOFF_CAP) -> None:
+        self.start = start
+        self.cap = cap
+        self._failures: dict[str, int] = {}
+        self._retry_at: dict[str, float] = {}
+
+    def __repr__(self) -> str:
+        return f"PanelHealth(failing={sorted(self._failures)})"
+
+    def should_skip(self, panel: str, now: float) -> bool:
+        """True while the panel is backed off."""
+        return now < self._retry_at.get(panel, float("-inf"))
+
+    def failed(self, panel: str, now: float) -> None:
+        """Count a failure and back the panel off for longer each time, up to the cap."""
+        failures = self._failures.get(panel, 0) + 1
+        self._failures[panel] = failures
+        delay = min(self.start * 2 ** min(failures - 1, 32), self.cap)
+        self._retry_at[panel] = now + delay
+        log.warning(
+            "panel %s failed %d time(s) in a row; next try in %.0fs", panel, failures, delay
+        )
+
+    def succeeded(self, panel: str) -> None:
+        """Forget the panel's failures."""
+        if self._failures.pop(panel, None) is not None:
+            log.info("panel %s answers again", panel)
+        self._retry_at.pop(panel, None)
+
+    def failures(self, panel: str) -> int:
+        """Failures in a row so far."""
+        return self._failures.get(panel, 0)
+
+
+# --------------------------------------------------------------------------- status sync
+
+
+async def sync_statuses(
+    db: Database,
+    panels: Mapping[str, PanelClient],
+    *,
+    concurrency: int = 4,
+    health: PanelHealth | None = None,
+    currency: str = "USD",
+    admin_chat_ids: Iterable[int] = (),
+) -> list[PanelSyncReport]:
+    """Ask every panel about its orders that can still change and apply what changed."""
+    admins = tuple(admin_chat_ids)
+    started = time.monotonic()
+
+    async def one(name: str, client: PanelClient) -> PanelSyncReport:
+        if health is not None and health.should_skip(name, started):
+            return PanelSyncReport(name, 0, 0, 0, True, "backed off after failures")
+        try:
+            report = await _sync_panel(db, name, client, max(1, concurrency), currency, admins)
+        except Exception as e:
+            # A bug or a database error on one panel must not stop the others.
+            log.exception("status sync of panel %s failed", name)
+            report = PanelSyncReport(name, 0, 0, 0, False, f"{type(e).__name__}: {e}")
+        if health is not None:
+            if report.error is None:
+                health.succeeded(name)
+            else:
+                health.failed(name, time.monotonic())
+        return report
+
+    reports = await asyncio.gather(*(one(name, client) for name, client in panels.items()))
+    return list(reports)
+
+
+async def _sync_panel(
+    db: Database,
+    name: str,
+    client: PanelClient,
+    concurrency: int,
+    currency: str,
+    admins: tuple[int, ...],
+) -> PanelSyncReport:
+    active = await tracking_rows.active_orders(db, name, ACTIVE_STATUSES)
+    by_panel_id = {order.panel_order_id: order for order in active}
+    size = max(1, min(BATCH_SIZE, client.capabilities.max_ids_per_request))
+    batches = chunked(by_panel_id, size)
+    requests_before = client.requests_made
+    gate = asyncio.Semaphore(concurrency)
+    failure: PanelError | None = None
+    checked = changed = 0
+
+    async def run(batch: list[str]) -> None:
+        nonlocal failure, checked, changed
+        async with gate:
+            # Once the panel failed, the batches still queued are not sent this cycle.
+            if failure is not None:
+                return
+            try:
+                infos = await client.order_statuses(batch)
+            except PanelError as e:
+                failure = failure or e
+                return
+        # Not "changed += await ...": that would read the total before the await and lose
+        # what the other batches added meanwhile.
+        applied = await _apply_answers(
+            db, name, [by_panel_id[i] for i in batch], infos, currency, admins
+        )
+        changed += applied
+        checked += len(batch)
+
+    async with asyncio.TaskGroup() as group:
+        for batch in batches:
+            group.create_task(run(batch))
+    requests = client.requests_made - requests_before
+    if failure is not None:
+        log.warning("status sync of panel %s stopped: %s", name, failure)
+    else:
+        log.debug("panel %s: %d orders checked, %d changed", name, checked, changed)
+    error = None if failure is None else failure.message
+    return PanelSyncReport(name, requests, checked, changed, False, error)
+
+
+async def refresh_order(
+    db: Database,
+    panels: Mapping[str, PanelClient],
+    order_id: int,
+    *,
+    currency: str = "USD",
+    admin_chat_ids: Iterable[int] = (),
+) -> OrderRecord:
+    """Ask the panel about one order now (the Refresh button) and apply what changed.
+
+    An order without a panel ID (still placing, refused, or on a panel that is gone) comes
+    back as it is. Raises ``LookupError`` for an unknown order and ``PanelError`` when the
+    panel cannot answer.
+    """
+    row = await tracking_rows.order_row(db, order_id)
+    if row is None:
+        raise LookupError(f"there is no order #{order_id}")
+    client = panels.get(str(row["panel"]))
+    panel_order_id = row["panel_order_id"]
+    if client is None or panel_order_id is None:
+        return order_from_row(row)
+    known = tracking_rows.ActiveOrder(
+        order_id=order_id,
+        panel_order_id=str(panel_order_id),
+        status=str(row["status"]),
+        remains=row["remains"],
+        start_count=row["start_count"],
+        charge=row["charge"],
+    )
+    info = await client.order_status(known.panel_order_id)
+    await _apply_answers(
+        db, client.name, [known], {known.panel_order_id: info}, currency, tuple(admin_chat_ids)
+    )
+    order = await get_order(db, order_id)
+    if order is None:  # pragma: no cover - orders are never deleted
+        raise LookupError(f"there is no order #{order_id}")
+    return order
+
+
+def _differs(known: tracking_rows.ActiveOrder, info: OrderStatusInfo) -> bool:
+    """True when the panel's answer says something new about the order."""
+    if info.not_found:
+        return known.status != REVIEW
+    if info.error or info.status in NO_NEWS:
+        return False
+    return (
+        info.status.value != known.status
+        or (info.remains is not None and info.remains != known.remains)
+        or (info.start_count is not None and info.start_count != known.start_count)
+        or (info.charge is not None and info.charge != parse_money(known.charge))
+    )
+
+
+@dataclass(slots=True)
+class _Change:
+    """One order's change, worked out before anything is written."""
+
+    update: tracking_rows.OrderUpdate
+    event: event_rows.NewEvent
+    after: OrderRecord
+    news: bool  # the customer hears about it (unless a refund makes it news anyway)
+    refund: Decimal
+    messages: list[outbox_rows.NewMessage]
+
+
+async def _apply_answers(
+    db: Database,
+    panel: str,
+    asked: Sequence[tracking_rows.ActiveOrder],
+    infos: Mapping[str, OrderStatusInfo],
+    currency: str,
+    admins: tuple[int, ...],
+) -> int:
+    """Write what one panel answer changed, in one transaction; return how many changed.
+
+    The order, its event, its refund and its message land together or not at all.
+    """
+    candidates = [
+        known
+        for known in asked
+        if (info := infos.get(known.panel_order_id)) is not None and _differs(known, info)
+    ]
+    for known in asked:
+        info = infos.get(known.panel_order_id)
+        if info is not None and info.error and not info.not_found:
+            log.info(
+                "panel %s said about order %d (%s): %s",
+                panel,
+                known.order_id,
+                known.panel_order_id,
+                info.error,
+            )
+    checked = [known.order_id for known in asked]
+    async with db.transaction():
+        if not candidates:
+            await tracking_rows.record_answers(db, checked, [], [], [])
+            return 0
+        # Read again inside the transaction: a Refresh tap may have applied it meanwhile.
+        rows = await tracking_rows.orders_by_id(db, [known.order_id for known in candidates])
+        changes: list[_Change] = []
+        for known in candidates:
+            row = rows.get(known.order_id)
+            if row is None or row["panel_order_id"] != known.panel_order_id:
+                continue
+            change = _change_for(row, infos[known.panel_order_id], admins)
+            if change is not None:
+                changes.append(change)
+        paid = await _pay_refunds(db, [c.after for c in changes if c.refund > 0])
+        news: list[outbox_rows.NewMessage] = []
+        for change in changes:
+            news.extend(change.messages)
+            refund, balance = paid.get(change.after.order_id, (None, None))
+            if change.news or refund is not None:
+                after = change.after
+                text = texts.order_status(after, refund=refund, balance=balance, currency=currency)
+                news.append(
+                    notifications.new_message(
+                        after.chat_id,
+                        text,
+                        reply_markup=_order_button(after.order_id),
+                        dedupe_key=_news_key(after),
+                    )
+                )
+        changed = {c.update.order_id for c in changes}
+        await tracking_rows.record_answers(
+            db,
+            # A changed order's update notes the check itself.
+            [order_id for order_id in checked if order_id not in changed],
+            [c.update for c in changes],
+            [c.event for c in changes],
+            news,
+        )
+    return len(changes)
+
+
+def _change_for(
+    row: sqlite3.Row, info: OrderStatusInfo, admins: tuple[int, ...]
+) -> _Change | None:
+    """Work out one order's change from the panel's answer; None when nothing changed."""
+    before = order_from_row(row)
+    order_id = before.order_id
+    if info.not_found:
+        if before.status == REVIEW:
+            return None
+        panel_words = info.error or "Incorrect order ID"
+        log.warning(
+            "panel %s no longer knows order %d (%s): %s",
+            before.panel,
+            order_id,
+            before.panel_order_id,
+            panel_words,
+        )
+        warnings = [
+            notifications.new_message(
+                before.chat_id,
+                texts.order_not_found(before),
+                reply_markup=_order_button(order_id),
+                dedupe_key=f"order:{order_id}:not_found:{row['updated_at']}",
+            )
+        ]
+        warnings += [
+            notifications.new_message(
+                admin,
+                texts.admin_order_not_found(before, panel_words),
+                dedupe_key=f"admin:{admin}:order:{order_id}:not_found:{row['updated_at']}",
+            )
+            for admin in admins
+        ]
+        return _Change(
+            update=tracking_rows.OrderUpdate(
+                order_id, REVIEW, None, None, None, None, True, panel_words
+            ),
+            event=event_rows.NewEvent(order_id, before.status, REVIEW, None, None, None),
+            after=_moved_on(before, REVIEW, before.remains, before.start_count),
+            news=False,
+            refund=Decimal(0),
+            messages=warnings,
+        )
+
+    if info.error or info.status in NO_NEWS:
+        return None
+    status = info.status.value
+    remains = None if info.remains is None else min(max(info.remains, 0), before.quantity)
+    start_count = info.start_count
+    if (
+        status == before.status
+        and remains in (None, before.remains)
+        and start_count in (None, before.start_count)
+        and info.charge in (None, parse_money(row["charge"]))
+        and not row["not_found"]
+    ):
+        return None
+    after = _moved_on(
+        before,
+        status,
+        before.remains if remains is None else remains,
+        before.start_count if start_count is None else start_count,
+    )
+    if status == OrderStatus.PARTIAL.value and after.remains is None and after.charged:
+        log.warning("order %d ended partial without remains: no refund made", order_id)
+    news_key = _news_key(after)
+    return _Change(
+        update=tracking_rows.OrderUpdate(
+            order_id, status, remains, start_count, info.charge, info.currency, False, None
+        ),
+        event=event_rows.NewEvent(
+            order_id, before.status, status, after.remains, after.start_count, info.charge
+        ),
+        after=after,
+        news=news_key is not None and news_key != _news_key(before),
+        refund=refund_due(after),
+        messages=[],
+    )
+
+
+def _moved_on(
+    order: OrderRecord, status: str, remains: int | None, start_count: int | None
+) -> OrderRecord:
+    """The order with a new status and numbers (``dataclasses.replace`` is slow at scale)."""
+    return OrderRecord(
+        order.order_id,
+        order.user_id,
+        order.chat_id,
+        order.panel,
+        order.panel_order_id,
+        order.item_id,
+        order.service_id,
+        order.service_name,
+        order.order_type,
+        order.link,
+        order.quantity,
+        order.fields,
+        order.price,
+        order.cost,
+        order.charged,
+        status,
+        remains,
+        start_count,
+        order.created_at,
+        order.updated_at,
+    )
+
+
+def _news_key(order: OrderRecord) -> str | None:
+    """What the customer has been told about, as a dedupe key; None: nothing to tell."""
+    stage = _NEWS_STAGE.get(order.status)
+    if stage is None:
+        return None
+    if stage != "active":
+        return f"order:{order.order_id}:{stage}"
+    step = 0
+    delivered = texts.delivered_of(order.quantity, order.remains)
+    if delivered is not None and order.quantity > 0:
+        step = min(delivered * PROGRESS_STEPS // order.quantity, PROGRESS_STEPS - 1)
+    return f"order:{order.order_id}:{stage}:{step}"
+
+
+def refund_due(order: OrderRecord) -> Decimal:
+    """What the customer gets back for an order in its current status (0 when nothing)."""
+    if not order.charged or order.price <= 0:
+        return Decimal(0)
+    if order.status in FULL_REFUND:
+        return order.price
+    if order.status == OrderStatus.PARTIAL.value and order.remains and order.quantity > 0:
+        remains = min(order.remains, order.quantity)
+        return (order.price * remains / order.quantity).quantize(CENT, rounding=ROUND_DOWN)
+    return Decimal(0)
+
+
+def _refund_reason(order: OrderRecord) -> str:
+    return {
+        OrderStatus.CANCELED.value: f"order #{order.order_id} canceled by the panel",
+        OrderStatus.REFUNDED.value: f"order #{order.order_id} refunded by the panel",
+    }.get(order.status, f"order #{order.order_id} partially completed")
+
+
+async def _pay_refunds(
+    db: Database, orders: Sequence[OrderRecord]
+) -> dict[int, tuple[Decimal, Decimal]]:
+    """Refund these orders what their status calls for, each at most once ever; return
+    {order ID: (refund, balance after)} for those refunded now (inside the caller's
+    transaction)."""
+    if not orders:
+        return {}
+    refunds = [
+        tracking_rows.NewRefund(o.user_id, o.order_id, refund_due(o), _refund_reason(o))
+        for o in orders
+    ]
+    try:
+        # One write for the whole answer; the unique index refuses it if any was refunded.
+        balances = await tracking_rows.append_refunds(db, refunds)
+    except sqlite3.IntegrityError:
+        balances = {}
+        for refund in refunds:
+            balance = await _refund_one(db, refund)
+            if balance is not None:
+                balances[refund.order_id] = balance
+    for refund in refunds:
+        if refund.order_id in balances:
+            log.info(
+                "refunded %s to user %d for order %d",
+                refund.amount,
+                refund.user_id,
+                refund.order_id,
+            )
+    return {
+        r.order_id: (r.amount, balances[r.order_id]) for r in refunds if r.order_id in balances
+    }
+
+
+async def _refund_one(db: Database, refund: tracking_rows.NewRefund) -> Decimal | None:
+    """Refund one order unless it was refunded before; return the balance after, or None."""
+    try:
+        entry = await wallet.refund(
+            db, refund.user_id, refund.amount, reason=refund.reason, order_id=refund.order_id
+        )
+    except sqlite3.IntegrityError:
+        # ledger_one_refund_per_order: this order was refunded before; never pay twice.
+        log.info("order %d was already refunded; not refunding again", refund.order_id)
+        return None
+    return entry.balance_after
+
+
+def _order_button(order_id: int) -> dict[str, Any]:
+    return {
+        "inline_keyboard": [
+            [
+                {
+                    "text": texts.open_order_button(order_id),
+                    "callback_data": encode(Action.ORDER_CARD, order_id),
+                }
+            ]
+        ]
+    }
+
+
+async def order_history(db: Database, order_id: int) -> list[OrderEvent]:
+    """Every change the order went through, oldest first."""
+    return [
+        OrderEvent(
+            event_id=int(row["event_id"]),
+            order_id=int(row["order_id"]),
+            old_status=None if row["old_status"] is None else str(row["old_status"]),
+            new_status=str(row["new_status"]),
+            remains=None if row["remains"] is None else int(row["remains"]),
+            start_count=None if row["start_count"] is None else int(row["start_count"]),
+            charge=parse_money(row["charge"]),
+            created_at=parse_time(row["created_at"]),
+        )
+        for row in await event_rows.for_order(db, order_id)
+    ]
+
+
+# --------------------------------------------------------------------------- refill, cancel
+
+
+def available_actions(
+    order: OrderRecord, item: CatalogItem | None, panel: PanelClient | None
+) -> OrderActions:
+    """Say whether the order card may offer Refill and Cancel."""
+    if panel is None or order.panel_order_id is None:
+        return OrderActions(False, False)
+    capabilities = panel.capabilities
+
+    def service_allows(flag: str) -> bool:
+        if not capabilities.per_service_flags:
+            return True
+        return item is not None and bool(getattr(item.service, flag))
+
+    can_refill = (
+        capabilities.refill
+        and service_allows("refill")
+        and order.status in (OrderStatus.COMPLETED.value, OrderStatus.PARTIAL.value)
+    )
+    can_cancel = (
+        capabilities.cancel and service_allows("cancel") and order.status in ACTIVE_STATUSES
+    )
+    return OrderActions(can_refill, can_cancel)
+
+
+def _request(kind: str, row: sqlite3.Row) -> ServiceRequest:
+    return ServiceRequest(
+        request_id=int(row["id"]),
+        order_id=int(row["order_id"]),
+        kind=kind,
+        panel_request_id=None if row["panel_request_id"] is None else str(row["panel_request_id"]),
+        status=str(row["status"]),
+        error=None if row["error"] is None else str(row["error"]),
+        created_at=parse_time(row["created_at"]),
+        updated_at=parse_time(row["updated_at"]),
+    )
+
+
+async def request_refill(
+    db: Database, panels: Mapping[str, PanelClient], *, order_id: int, user_id: int
+) -> ServiceRequest:
+    """Ask the panel to refill the customer's order (once, whatever the taps)."""
+    return await _request_action(db, panels, "refill", order_id=order_id, user_id=user_id)
+
+
+async def request_cancel(
+    db: Database, panels: Mapping[str, PanelClient], *, order_id: int, user_id: int
+) -> ServiceRequest:
+    """Ask the panel to cancel the customer's order (once, whatever the taps)."""
+    return await _request_action(db, panels, "cancel", order_id=order_id, user_id=user_id)
+
+
+async def _request_action(
+    db: Database, panels: Mapping[str, PanelClient], kind: str, *, order_id: int, user_id: int
+) -> ServiceRequest:
+    order = await get_order(db, order_id)
+    if order is None or order.user_id != user_id:
+        raise ActionRefused(f"There is no order #{order_id} of yours.")
+    client = panels.get(order.panel)
+    actions = available_actions(order, await get_item(db, order.item_id), client)
+    allowed = actions.can_refill if kind == "refill" else actions.can_cancel
+    recent = time_text(datetime.now(UTC) - RECENT_REQUEST)
+    # One transaction from the check to the insert, so two taps cannot both send.
+    async with db.transaction():
+        # Looked up before "allowed": a second tap after a cancel went through finds it here.
+        existing = await request_rows.latest_with_status(
+            db, kind, order_id, POLLED_REQUEST_STATUSES
+        ) or await request_rows.latest_with_status(
+            db, kind, order_id, (SENDING, ACCEPTED), since=recent
+        )
+        if existing is not None:
+            return _request(kind, existing)
+        if client is None or order.panel_order_id is None or not allowed:
+            raise ActionRefused(_refusal(kind, order, client))
+        request_id = await request_rows.insert(
+            db, kind, order_id=order_id, panel=order.panel, status=SENDING
+        )
+    status, panel_request_id, error = await _send_request(client, kind, order.panel_order_id)
+    await request_rows.update(
+        db, kind, request_id, status=status, panel_request_id=panel_request_id, error=error
+    )
+    log.info("%s of order %d: %s %s", kind, order_id, status, error or "")
+    row = await request_rows.get(db, kind, request_id)
+    if row is None:  # pragma: no cover - requests are never deleted
+        raise LookupError(f"the {kind} request {request_id} vanished")
+    if status == REJECTED:
+        raise ActionRefused(error or f"The panel refused the {kind}.")
+    return _request(kind, row)
+
+
+def _refusal(kind: str, order: OrderRecord, client: PanelClient | None) -> str:
+    label = texts.status_label(order.status).lower()
+    if client is None:
+        return "The provider of this order is not connected any more."
+    if kind == "refill":
+        if not client.capabilities.refill:
+            return "This provider does not offer refills."
+        if order.status not in (OrderStatus.COMPLETED.value, OrderStatus.PARTIAL.value):
+            return f"A refill is possible once the order is completed (it is {label})."
+        return "This service does not offer refills."
+    if not client.capabilities.cancel:
+        return "This provider does not offer cancellation."
+    if order.status not in ACTIVE_STATUSES:
+        return f"This order can no longer be canceled (it is {label})."
+    return "This service does not offer cancellation."
+
+
+async def _send_request(
+    client: PanelClient, kind: str, panel_order_id: str
+) -> tuple[str, str | None, str | None]:
+    """Send one refill or cancel; return (status, the panel's request ID, its words)."""
+    capabilities = client.capabilities
+    try:
+        if kind == "refill":
+            refill = await client.refill(panel_order_id)
+            request_id, error = refill.refill_id, refill.error
+            status_call = capabilities.refill_status
+        else:
+            cancel = await client.cancel(panel_order_id)
+            request_id, error = cancel.cancel_id, cancel.error
+            status_call = capabilities.cancel_status
+    except PanelError as e:
+        # Writes are never retried; whether it reached the panel, the customer may try again.
+        return REJECTED, None, e.message
+    if error is not None:
+        return REJECTED, None, error
+    if request_id is not None and status_call:
+        return RequestStatus.PENDING.value, request_id, None
+    # The panel took it but gives no ID or no way to ask later: say only what we know.
+    return ACCEPTED, request_id, None
+
+
+async def order_requests(db: Database, order_id: int) -> list[ServiceRequest]:
+    """The order's refill and cancel requests, oldest first."""
+    found = [
+        _request(kind, row)
+        for kind in ("refill", "cancel")
+        for row in await request_rows.for_order(db, kind, order_id)
+    ]
+    return sorted(found, key=lambda r: (r.created_at, r.kind, r.request_id))
+
+
+async def sync_requests(db: Database, panels: Mapping[str, PanelClient]) -> int:
+    """Ask panels that can tell about open refills and cancels; return how many changed."""
+
+    async def one(name: str, client: PanelClient) -> int:
+        changed = 0
+        for kind in ("refill", "cancel"):
+            try:
+                changed += await _sync_request_kind(db, name, client, kind)
+            except PanelError as e:
+                log.warning("%s status sync on panel %s failed: %s", kind, name, e)
+        return changed
+
+    counts = await asyncio.gather(*(one(name, client) for name, client in panels.items()))
+    return sum(counts)
+
+
+async def _sync_request_kind(db: Database, name: str, client: PanelClient, kind: str) -> int:
+    capabilities = client.capabilities
+    if not (capabilities.refill_status if kind == "refill" else capabilities.cancel_status):
+        return 0
+    rows = await request_rows.with_status_on_panel(db, kind, name, POLLED_REQUEST_STATUSES)
+    if not rows:
+        return 0
+    by_panel_id = {str(row["panel_request_id"]): row for row in rows}
+    infos: dict[str, tuple[RequestStatus, str | None]] = {}
+    if kind == "refill":
+        for refill_id, refill in (await client.refill_statuses(list(by_panel_id))).items():
+            infos[refill_id] = (refill.status, refill.error)
+    else:
+        for cancel_id, cancel in (await client.cancel_statuses(list(by_panel_id))).items():
+            infos[cancel_id] = (cancel.status, cancel.error)
+    changed = 0
+    for panel_id, (status, error) in infos.items():
+        row = by_panel_id.get(panel_id)
+        if row is None or error is not None or status is RequestStatus.UNKNOWN:
+            continue
+        if status.value == row["status"]:
+            continue
+        order = await get_order(db, int(row["order_id"]))
+        async with db.transaction():
+            await request_rows.update(db, kind, int(row["id"]), status=status.value)
+            if order is not None and status.is_final:
+                await notifications.enqueue(
+                    db,
+                    order.chat_id,
+                    texts.request_update(kind, order.order_id, status.value),
+                    reply_markup=_order_button(order.order_id),
+                    dedupe_key=f"{kind}:{row['id']}:{status.value}",
+                )
+        changed += 1
+    return changed

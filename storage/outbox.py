@@ -1,0 +1,174 @@
+"""Queries for the notification outbox: messages waiting to be sent, sent, or given up on.
+
+A message is written in the same transaction as the change it announces; a ``dedupe_key``
+makes a second write of the same news a no-op. Each chat's messages go out in the order they
+were written: only a chat's oldest pending message is ever due.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from storage.db import Database, now_text
+
+PENDING = "pending"
+SENT = "sent"
+FAILED = "failed"
+_COLUMNS = (
+    "id, chat_id, text, parse_mode, reply_markup, status, attempts, last_error, not_before,"
+    " created_at, sent_at, dedupe_key"
+)
+INSERT = (
+    "INSERT INTO outbox (chat_id, text, parse_mode, reply_markup, not_before, created_at,"
+    " dedupe_key) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (dedupe_key) DO NOTHING"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class NewMessage:
+    """A message to queue; ``reply_markup`` is JSON text or None."""
+
+    chat_id: int
+    text: str
+    parse_mode: str | None = "HTML"
+    reply_markup: str | None = None
+    dedupe_key: str | None = None
+
+
+async def insert(
+    db: Database, message: NewMessage, *, not_before: str | None = None
+) -> int | None:
+    """Queue one message; None when its ``dedupe_key`` was queued before."""
+    now = now_text()
+    async with (
+        db.transaction(),
+        db.conn.execute(
+            INSERT,
+            (
+                message.chat_id,
+                message.text,
+                message.parse_mode,
+                message.reply_markup,
+                not_before or now,
+                now,
+                message.dedupe_key,
+            ),
+        ) as cursor,
+    ):
+        # DO NOTHING leaves rowcount at 0 (lastrowid would still hold an older insert's ID).
+        return cursor.lastrowid if cursor.rowcount > 0 else None
+
+
+def insert_params(message: NewMessage, now: str) -> tuple[object, ...]:
+    """The parameters of ``INSERT`` for one message, due at once."""
+    m = message
+    return (m.chat_id, m.text, m.parse_mode, m.reply_markup, now, now, m.dedupe_key)
+
+
+async def insert_many(db: Database, messages: Iterable[NewMessage]) -> None:
+    """Queue several messages at once, skipping any whose ``dedupe_key`` was queued before."""
+    now = now_text()
+    rows = [insert_params(m, now) for m in messages]
+    if rows:
+        async with db.transaction():
+            await db.conn.executemany(INSERT, rows)
+
+
+async def get(db: Database, message_id: int) -> sqlite3.Row | None:
+    """One outbox row, or None."""
+    return await db.fetch_one(f"SELECT {_COLUMNS} FROM outbox WHERE id = ?", (message_id,))
+
+
+async def for_chat(db: Database, chat_id: int) -> list[sqlite3.Row]:
+    """Every message ever queued for a chat, oldest first."""
+    return await db.fetch_all(
+        f"SELECT {_COLUMNS} FROM outbox WHERE chat_id = ? ORDER BY id", (chat_id,)
+    )
+
+
+async def count_by_status(db: Database) -> dict[str, int]:
+    """How many messages are pending, sent and failed."""
+    rows = await db.fetch_all("SELECT status, COUNT(*) FROM outbox GROUP BY status")
+    return {str(row[0]): int(row[1]) for row in rows}
+
+
+async def due(db: Database, now: str, limit: int) -> list[sqlite3.Row]:
+    """Each chat's oldest pending message, when it is due by ``now``, oldest due first.
+
+    Chats whose user is blocked are left out.
+    """
+    return await db.fetch_all(
+        f"SELECT {_COLUMNS} FROM outbox WHERE id IN ("
+        "   SELECT MIN(id) FROM outbox WHERE status = 'pending' GROUP BY chat_id)"
+        " AND not_before <= ?"
+        " AND chat_id NOT IN (SELECT chat_id FROM users WHERE is_blocked = 1)"
+        " ORDER BY not_before, id LIMIT ?",
+        (now, limit),
+    )
+
+
+async def mark_sent(db: Database, message_id: int) -> None:
+    """Record that a message reached Telegram."""
+    now = now_text()
+    async with db.transaction():
+        await db.conn.execute(
+            "UPDATE outbox SET status = 'sent', sent_at = ?, attempts = attempts + 1 WHERE id = ?",
+            (now, message_id),
+        )
+
+
+async def postpone(
+    db: Database, message_id: int, not_before: str, error: str, *, count_attempt: bool
+) -> None:
+    """Keep a message pending until ``not_before``, noting why."""
+    async with db.transaction():
+        await db.conn.execute(
+            "UPDATE outbox SET not_before = ?, last_error = ?, attempts = attempts + ?"
+            " WHERE id = ? AND status = 'pending'",
+            (not_before, error, int(count_attempt), message_id),
+        )
+
+
+async def mark_failed(db: Database, message_id: int, error: str) -> None:
+    """Give up on one message."""
+    async with db.transaction():
+        await db.conn.execute(
+            "UPDATE outbox SET status = 'failed', last_error = ?, attempts = attempts + 1"
+            " WHERE id = ? AND status = 'pending'",
+            (error, message_id),
+        )
+
+
+async def fail_pending_for_chat(db: Database, chat_id: int, error: str) -> int:
+    """Give up on every pending message of a chat; return how many."""
+    async with (
+        db.transaction(),
+        db.conn.execute(
+            "UPDATE outbox SET status = 'failed', last_error = ?"
+            " WHERE status = 'pending' AND chat_id = ?",
+            (error, chat_id),
+        ) as cursor,
+    ):
+        return cursor.rowcount
+
+
+async def fail_pending_for_blocked(db: Database, error: str) -> int:
+    """Give up on pending messages to chats whose user is blocked; return how many."""
+    async with (
+        db.transaction(),
+        db.conn.execute(
+            "UPDATE outbox SET status = 'failed', last_error = ?"
+            " WHERE status = 'pending'"
+            " AND chat_id IN (SELECT chat_id FROM users WHERE is_blocked = 1)",
+            (error,),
+        ) as cursor,
+    ):
+        return cursor.rowcount
+
+
+async def user_ids_for_chat(db: Database, chat_id: int) -> list[int]:
+    """The users whose private chat this is (normally one, with the same ID)."""
+    rows = await db.fetch_all("SELECT user_id FROM users WHERE chat_id = ?", (chat_id,))
+    return [int(row[0]) for row in rows]

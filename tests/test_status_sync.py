@@ -1,0 +1,455 @@
+"""Status sync against the sandbox panel: what customers are told, what panels are asked.
+
+The helpers here (the ``tracking`` fixture and ``Tracking``) are shared by the other
+tracking tests (refunds, outbox, refill and cancel).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+import pytest
+
+from bot.panels.base import PanelClient, PanelConfig
+from bot.panels.models import OrderRequest, OrderType
+from bot.panels.registry import make_client
+from bot.panels.sandbox import CatalogService, SandboxPanel
+from bot.services import catalog, ordering, tracking, users, wallet
+from bot.services.ordering import OrderRecord, PlacementKind
+from storage import outbox as outbox_rows
+from storage.db import Database
+
+CUSTOMER = 1001
+ADMIN_CHAT = 42
+MARKUP = Decimal(25)
+
+
+@dataclass
+class Tracking:
+    """A shop selling the sandbox's services, with a funded customer, ready to track orders."""
+
+    db: Database
+    sandbox: SandboxPanel
+    panels: dict[str, PanelClient] = field(default_factory=dict)
+    _keys: int = 0
+
+    async def connect(
+        self, name: str, dialect: str, *, time_limit: float = 3.0, url: str | None = None
+    ) -> PanelClient:
+        """Add a panel client for the sandbox in ``dialect`` and sync its catalog."""
+        config = self.sandbox.config_for(dialect, name=name, timeout=time_limit)
+        if url is not None:
+            config = PanelConfig(name, dialect, url, config.key, timeout=time_limit, retries=0)
+        client = make_client(config)
+        self.panels[name] = client
+        if url is None:
+            reports = await catalog.sync_catalogs(self.db, {name: client}, lambda _: MARKUP)
+            assert reports[0].ok, reports
+        return client
+
+    async def item_id(self, panel: str, service: CatalogService) -> int:
+        row = await self.db.fetch_one(
+            "SELECT item_id FROM services WHERE panel = ? AND service_id = ?",
+            (panel, str(service.service_id)),
+        )
+        assert row is not None, f"service {service.service_id} is not in {panel}'s catalog"
+        return int(row[0])
+
+    async def place(
+        self,
+        *,
+        panel: str = "sandbox",
+        quantity: int = 1000,
+        refill: bool | None = None,
+        cancel: bool | None = None,
+        charge: bool = True,
+        user_id: int = CUSTOMER,
+        link: str = "https://instagram.com/p/abc",
+    ) -> OrderRecord:
+        """Place one Default order through ``place_order`` and the panel's HTTP API."""
+        dialect = self.panels[panel].dialect
+        service = self.sandbox.find_service(
+            OrderType.DEFAULT, refill=refill, cancel=cancel, dialect=dialect
+        )
+        item_id = await self.item_id(panel, service)
+        item = await catalog.get_item(self.db, item_id)
+        assert item is not None
+        quantity = min(max(quantity, item.service.min), item.service.max)
+        self._keys += 1
+        result = await ordering.place_order(
+            self.db,
+            self.panels,
+            user_id=user_id,
+            chat_id=user_id,
+            item_id=item_id,
+            request=OrderRequest(item.service.service_id, link=link, quantity=quantity),
+            idempotency_key=f"test-{self._keys}",
+            charge_wallet=charge,
+        )
+        assert result.kind is PlacementKind.PLACED, result
+        assert result.order is not None
+        return result.order
+
+    def panel_id(self, order: OrderRecord) -> str:
+        assert order.panel_order_id is not None
+        return order.panel_order_id
+
+    def set_status(self, order: OrderRecord, status: str, remains: int | None = None) -> None:
+        self.sandbox.set_status(self.panel_id(order), status, remains)
+
+    async def sync(self, **kwargs: object) -> list[tracking.PanelSyncReport]:
+        return await tracking.sync_statuses(self.db, self.panels, **kwargs)  # type: ignore[arg-type]
+
+    async def order(self, order_id: int) -> OrderRecord:
+        found = await ordering.get_order(self.db, order_id)
+        assert found is not None
+        return found
+
+    async def messages(self, chat_id: int = CUSTOMER) -> list[str]:
+        """Texts queued for a chat, oldest first."""
+        return [str(row["text"]) for row in await outbox_rows.for_chat(self.db, chat_id)]
+
+    def status_requests(self) -> list[object]:
+        return [r for r in self.sandbox.requests if r.action.lower() in ("status", "gettaskstat")]
+
+
+@pytest.fixture
+async def tracking_shop(db: Database, sandbox: SandboxPanel) -> AsyncIterator[Tracking]:
+    """The sandbox sold as panel "sandbox" (v2) to customer 1001 with 10,000 USD."""
+    shop = Tracking(db, sandbox)
+    try:
+        await shop.connect("sandbox", "v2")
+        await users.register_user(
+            db, user_id=CUSTOMER, chat_id=CUSTOMER, username="ann", first_name="Ann"
+        )
+        await wallet.credit(db, CUSTOMER, Decimal(10_000), reason="top-up", admin_id=1)
+        yield shop
+    finally:
+        for client in shop.panels.values():
+            await client.close()
+
+
+def closed_port_url() -> str:
+    """A loopback URL nothing listens on."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    return f"http://127.0.0.1:{port}/api/v2"
+
+
+# --------------------------------------------------------------------------- statuses
+
+
+async def test_every_status_is_told_once_with_progress_and_numbers(
+    tracking_shop: Tracking,
+) -> None:
+    shop = tracking_shop
+    order = await shop.place(quantity=1000)
+    quantity = order.quantity
+
+    await shop.sync()
+    assert await shop.messages() == [], "a pending order that did not move is not news"
+
+    shop.set_status(order, "In progress", remains=quantity - quantity // 10)
+    await shop.sync()
+    await shop.sync()  # the same answer again changes nothing
+    shop.set_status(order, "Processing", remains=quantity - quantity // 10)
+    await shop.sync()  # "processing" is the same news to the customer
+    shop.set_status(order, "In progress", remains=quantity // 4)
+    await shop.sync()
+    shop.set_status(order, "Completed")
+    await shop.sync()
+    await shop.sync()
+
+    texts = await shop.messages()
+    assert len(texts) == 3, texts
+    started, moved, done = texts
+    assert f"Order <b>#{order.order_id}</b> is in progress" in started
+    assert f"Delivered {quantity // 10:,} of {quantity:,}" in started
+    assert "10%" in started and "Start count:" in started
+    assert "75%" in moved and f"remains {quantity // 4:,}" in moved
+    assert f"Order <b>#{order.order_id}</b> is completed" in done and "100%" in done
+    assert "refund" not in done
+
+    stored = await shop.order(order.order_id)
+    assert (stored.status, stored.remains) == ("completed", 0)
+    history = await tracking.order_history(shop.db, order.order_id)
+    assert [e.new_status for e in history] == [
+        "placing",
+        "pending",
+        "pending",  # the first answer filled in remains and start count
+        "in_progress",
+        "processing",
+        "in_progress",
+        "completed",
+    ]
+    assert all(e.created_at.tzinfo is not None for e in history)
+
+
+@pytest.mark.parametrize(
+    ("panel_status", "stored", "headline"),
+    [
+        ("Partial", "partial", "was partially completed"),
+        ("Canceled", "canceled", "was canceled by the panel"),
+        ("Refunded", "refunded", "was refunded by the panel"),
+    ],
+)
+async def test_final_statuses_are_told_once(
+    tracking_shop: Tracking, panel_status: str, stored: str, headline: str
+) -> None:
+    shop = tracking_shop
+    order = await shop.place()
+    shop.set_status(order, panel_status)
+    await shop.sync()
+    await shop.sync()
+    texts = await shop.messages()
+    assert len(texts) == 1, texts
+    assert headline in texts[0] and "was refunded to your balance" in texts[0]
+    assert (await shop.order(order.order_id)).status == stored
+
+
+async def test_notification_escapes_what_the_customer_typed(tracking_shop: Tracking) -> None:
+    shop = tracking_shop
+    order = await shop.place(link="https://example.com/a?b=1&c=<script>")
+    shop.set_status(order, "Completed")
+    await shop.sync()
+    (text,) = await shop.messages()
+    assert "https://example.com/a?b=1&amp;c=&lt;script&gt;" in text
+    assert "<script>" not in text
+
+
+# --------------------------------------------------------------------------- requests
+
+
+async def test_250_active_orders_take_3_status_requests(tracking_shop: Tracking) -> None:
+    shop = tracking_shop
+    orders = [await shop.place(quantity=100) for _ in range(250)]
+    shop.sandbox.requests.clear()
+
+    (report,) = await shop.sync()
+
+    assert len(shop.status_requests()) == 3
+    assert (report.requests, report.checked, report.error) == (3, 250, None)
+
+    # Finished orders are never asked about again.
+    for order in orders[:60]:
+        shop.set_status(order, "Completed")
+    await shop.sync()
+    shop.sandbox.requests.clear()
+    (report,) = await shop.sync()
+    asked = {i for r in shop.status_requests() for i in r.params["orders"].split(",")}
+    assert len(shop.status_requests()) == 2
+    assert report.checked == 190
+    assert not asked & {shop.panel_id(o) for o in orders[:60]}
+
+
+async def test_orders_without_a_panel_id_are_not_asked_about(tracking_shop: Tracking) -> None:
+    shop = tracking_shop
+    shop.sandbox.faults.add("http500", action="add")
+    order = await _place_held(shop)
+    shop.sandbox.requests.clear()
+    (report,) = await shop.sync()
+    assert (await shop.order(order.order_id)).status == "review"
+    assert (report.requests, report.checked) == (0, 0)
+    assert shop.status_requests() == []
+
+
+async def _place_held(shop: Tracking) -> OrderRecord:
+    service = shop.sandbox.find_service(OrderType.DEFAULT)
+    item_id = await shop.item_id("sandbox", service)
+    result = await ordering.place_order(
+        shop.db,
+        shop.panels,
+        user_id=CUSTOMER,
+        chat_id=CUSTOMER,
+        item_id=item_id,
+        request=OrderRequest(
+            str(service.service_id), link="https://instagram.com/p/x", quantity=service.min
+        ),
+        idempotency_key="held",
+    )
+    assert result.kind is PlacementKind.HELD and result.order is not None
+    return result.order
+
+
+# --------------------------------------------------------------------------- failing panels
+
+
+async def test_a_dead_panel_is_backed_off_and_others_still_sync(tracking_shop: Tracking) -> None:
+    shop = tracking_shop
+    order = await shop.place()
+    await shop.connect("dead", "v2", url=closed_port_url())
+    dead_order = await _order_on(shop, "dead", panel_order_id="777")
+    health = tracking.PanelHealth()
+    shop.set_status(order, "Completed")
+
+    reports = {r.panel: r for r in await shop.sync(health=health)}
+
+    assert reports["sandbox"].error is None and reports["sandbox"].changed == 1
+    assert reports["dead"].error is not None and "connect" in reports["dead"].error
+    assert (await shop.order(order.order_id)).status == "completed"
+    assert (await shop.order(dead_order)).status == "pending"
+    assert health.failures("dead") == 1
+
+    # Backed off: the next cycle does not even try it, the working panel carries on.
+    second = await shop.sync(health=health)
+    dead = next(r for r in second if r.panel == "dead")
+    assert dead.skipped and dead.requests == 0
+    assert health.should_skip("dead", time.monotonic())
+    assert not health.should_skip("sandbox", time.monotonic())
+
+
+async def _order_on(shop: Tracking, panel: str, *, panel_order_id: str) -> int:
+    """Copy an existing order onto ``panel`` (a panel with no catalog of its own)."""
+    async with (
+        shop.db.transaction(),
+        shop.db.conn.execute(
+            "INSERT INTO orders (user_id, chat_id, panel, panel_order_id, item_id, service_id,"
+            " service_name, order_type, link, quantity, fields, price, cost, charged, status,"
+            " idempotency_key, created_at, updated_at)"
+            " SELECT user_id, chat_id, ?, ?, item_id, service_id, service_name, order_type,"
+            " link, quantity, fields, price, cost, charged, 'pending', ?, created_at, updated_at"
+            " FROM orders ORDER BY order_id LIMIT 1",
+            (panel, panel_order_id, f"copy-{panel}-{panel_order_id}"),
+        ) as cursor,
+    ):
+        assert cursor.lastrowid is not None
+        return cursor.lastrowid
+
+
+async def test_a_hanging_panel_does_not_delay_another(tracking_shop: Tracking) -> None:
+    shop = tracking_shop
+    await shop.connect("slow", "smmsend", time_limit=1.0)
+    fast_order = await shop.place()
+    await shop.place(panel="slow")
+    shop.sandbox.faults.add("hang", action="status", dialect="smmsend")
+    shop.set_status(fast_order, "Completed")
+
+    started = time.monotonic()
+    sync = asyncio.create_task(shop.sync())
+    while (await shop.order(fast_order.order_id)).status != "completed":
+        assert time.monotonic() - started < 0.8, "the working panel waited for the hanging one"
+        await asyncio.sleep(0.01)
+    assert not sync.done(), "the hanging panel should still be waited for"
+    reports = {r.panel: r for r in await sync}
+    assert reports["sandbox"].error is None
+    assert reports["slow"].error is not None and "in time" in reports["slow"].error
+
+
+async def test_a_faulty_panel_stops_its_cycle_after_the_first_failure(
+    tracking_shop: Tracking,
+) -> None:
+    shop = tracking_shop
+    for _ in range(3):
+        await shop.place(quantity=100)
+    # 3 orders fit one request; make it fail and the cycle reports it.
+    shop.sandbox.faults.add("http500", action="status")
+    shop.sandbox.requests.clear()
+    (report,) = await shop.sync(concurrency=1)
+    assert report.error is not None and "500" in report.error
+    assert report.checked == 0
+    assert len(shop.status_requests()) == 1
+
+
+# --------------------------------------------------------------------------- other dialects
+
+
+async def test_an_smmtechs_order_syncs_through_the_client(tracking_shop: Tracking) -> None:
+    shop = tracking_shop
+    await shop.connect("techs", "smmtechs")
+    order = await shop.place(panel="techs", quantity=500)
+    assert order.panel == "techs"
+
+    shop.set_status(order, "Completed")
+    reports = {r.panel: r for r in await shop.sync()}
+
+    assert reports["techs"].error is None and reports["techs"].changed == 1
+    stored = await shop.order(order.order_id)
+    assert (stored.status, stored.remains) == ("completed", 0)
+    assert any("is completed" in text for text in await shop.messages())
+
+
+# --------------------------------------------------------------------------- lost orders
+
+
+async def test_incorrect_order_id_is_flagged_for_review_not_lost(tracking_shop: Tracking) -> None:
+    shop = tracking_shop
+    order = await shop.place()
+    await users.register_user(
+        shop.db, user_id=ADMIN_CHAT, chat_id=ADMIN_CHAT, username="boss", first_name="Boss"
+    )
+    shop.sandbox.forget_order(shop.panel_id(order))
+
+    await shop.sync(admin_chat_ids=[ADMIN_CHAT])
+    await shop.sync(admin_chat_ids=[ADMIN_CHAT])
+
+    stored = await shop.order(order.order_id)
+    assert stored.status == "review"
+    assert order.order_id in [o.order_id for o in await ordering.orders_for_review(shop.db)]
+    assert await wallet.get_balance(shop.db, CUSTOMER) == Decimal(10_000) - order.price
+    (told,) = await shop.messages()
+    assert "no longer finds this order" in told
+    (admin_note,) = await shop.messages(ADMIN_CHAT)
+    assert "Incorrect order ID" in admin_note and shop.panel_id(order) in admin_note
+    # It is not asked about again until an admin decides.
+    shop.sandbox.requests.clear()
+    await shop.sync()
+    assert shop.status_requests() == []
+
+
+async def test_an_order_the_admin_failed_after_review_stays_failed(
+    tracking_shop: Tracking,
+) -> None:
+    shop = tracking_shop
+    order = await shop.place()
+    shop.sandbox.forget_order(shop.panel_id(order))
+    await shop.sync()
+    await ordering.resolve_review(shop.db, order.order_id, panel_order_id=None, admin_id=1)
+    shop.sandbox.requests.clear()
+
+    await shop.sync()
+
+    assert (await shop.order(order.order_id)).status == "failed"
+    assert shop.status_requests() == []
+    assert await wallet.get_balance(shop.db, CUSTOMER) == Decimal(10_000)
+
+
+# --------------------------------------------------------------------------- refresh
+
+
+async def test_refresh_asks_the_panel_about_one_order_now(tracking_shop: Tracking) -> None:
+    shop = tracking_shop
+    order = await shop.place()
+    shop.set_status(order, "In progress", remains=order.quantity // 2)
+    shop.sandbox.requests.clear()
+
+    refreshed = await tracking.refresh_order(shop.db, shop.panels, order.order_id)
+
+    assert (refreshed.status, refreshed.remains) == ("in_progress", order.quantity // 2)
+    assert len(shop.status_requests()) == 1
+    assert "50%" in (await shop.messages())[0]
+
+
+async def test_refresh_of_an_unknown_order_says_so(tracking_shop: Tracking) -> None:
+    with pytest.raises(LookupError):
+        await tracking.refresh_order(tracking_shop.db, tracking_shop.panels, 999)
+
+
+# --------------------------------------------------------------------------- backoff
+
+
+def test_panel_health_backs_off_exponentially_up_to_a_cap() -> None:
+    health = tracking.PanelHealth(start=30, cap=900)
+    waits = []
+    for _ in range(7):
+        health.failed("p", 1000.0)
+        waits.append(next(t for t in range(2000) if not health.should_skip("p", 1000.0 + t)))
+    assert waits == [30, 60, 120, 240, 480, 900, 900]
+    assert not health.should_skip("q", 1000.0)
+    health.succeeded("p")
+    assert not health.should_skip("p", 1000.0) and health.failures("p") == 0

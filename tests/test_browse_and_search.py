@@ -7,10 +7,10 @@ from decimal import Decimal
 
 import pytest_asyncio
 
-from bot import ordering_texts as texts
 from bot.callbacks import Action, decode, encode
 from bot.panels.sandbox import SandboxPanel
 from bot.services import catalog
+from bot.texts import ordering as texts
 from tests.fakes.telegram_fixtures import BotEnv, FakeUser, Msg
 
 

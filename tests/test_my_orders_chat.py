@@ -11,13 +11,13 @@ import uuid
 from decimal import Decimal
 from typing import Any
 
-from bot import orders_texts as texts
 from bot import texts as common_texts
 from bot.callbacks import Action, encode
 from bot.panels.models import OrderRequest, OrderType
 from bot.services import catalog, ordering, tracking, wallet
 from bot.services.catalog import CatalogItem
 from bot.services.ordering import OrderRecord, PlacementKind
+from bot.texts import orders as texts
 from tests.fakes.telegram_fixtures import BotEnv, FakeUser, Msg
 
 LINK = "https://instagram.com/p/abc<def>"

@@ -12,11 +12,11 @@ from typing import Any
 
 import pytest
 
-from bot import ordering_texts as texts
 from bot.callbacks import Action, encode
 from bot.panels.models import OrderType
 from bot.services import catalog, ordering, wallet
 from bot.services.catalog import CatalogItem
+from bot.texts import ordering as texts
 from tests.fakes.telegram_fixtures import BotEnv, FakeUser
 
 LINK = "https://example.com/post/42"

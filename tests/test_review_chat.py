@@ -9,11 +9,11 @@ from __future__ import annotations
 import uuid
 from decimal import Decimal
 
-from bot import orders_texts as texts
 from bot.callbacks import Action, encode
 from bot.panels.models import OrderRequest, OrderType
 from bot.services import ordering, wallet
 from bot.services.ordering import OrderRecord, PlacementKind
+from bot.texts import orders as texts
 from tests.fakes.telegram_fixtures import BotEnv, FakeUser
 from tests.test_my_orders_chat import customer, drawn_card, item_for, place
 

@@ -22,11 +22,11 @@ from telegram.ext import (
     filters,
 )
 
-from bot import ordering_keyboards as keyboards
-from bot import ordering_texts as texts
 from bot.callbacks import Action, Callback, ForgedCallback, decode, pattern
 from bot.context import Context
+from bot.keyboards import ordering as keyboards
 from bot.services import catalog
+from bot.texts import ordering as texts
 
 logger = logging.getLogger(__name__)
 

@@ -28,14 +28,14 @@ from telegram.ext import (
 )
 
 from bot import order_form as form
-from bot import ordering_keyboards as keyboards
-from bot import ordering_texts as texts
 from bot.callbacks import Action, Callback, ForgedCallback, decode, pattern
 from bot.config import Settings
 from bot.context import Context
+from bot.keyboards import ordering as keyboards
 from bot.services import catalog, ordering, users, wallet
 from bot.services.catalog import CatalogItem
 from bot.services.ordering import PlacementKind
+from bot.texts import ordering as texts
 
 logger = logging.getLogger(__name__)
 

@@ -19,15 +19,15 @@ from typing import Any
 from telegram import CallbackQuery, Message, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
-from bot import orders_keyboards as keyboards
-from bot import orders_texts as texts
 from bot.callbacks import Action, Callback, ForgedCallback, decode, encode, pattern
 from bot.context import Context
 from bot.handlers.start import show
 from bot.keyboards import MENU_MAIN
+from bot.keyboards import orders as keyboards
 from bot.panels.errors import PanelError
 from bot.services import catalog, ordering, tracking
 from bot.services.ordering import OrderRecord
+from bot.texts import orders as texts
 
 log = logging.getLogger(__name__)
 

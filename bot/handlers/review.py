@@ -26,13 +26,13 @@ from telegram.ext import (
     filters,
 )
 
-from bot import orders_keyboards as keyboards
-from bot import orders_texts as texts
 from bot import texts as common_texts
 from bot.callbacks import Action, ForgedCallback, decode, pattern
 from bot.context import Context
+from bot.keyboards import orders as keyboards
 from bot.services import notifications, ordering, users, wallet
 from bot.services.ordering import OrderRecord
+from bot.texts import orders as texts
 
 log = logging.getLogger(__name__)
 

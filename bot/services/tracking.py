@@ -20,7 +20,6 @@ from datetime import UTC, datetime, timedelta
 from decimal import ROUND_DOWN, Decimal
 from typing import Any
 
-from bot import notification_texts as texts
 from bot.callbacks import Action, encode
 from bot.panels.base import PanelClient
 from bot.panels.errors import PanelError
@@ -28,6 +27,7 @@ from bot.panels.models import OrderStatus, OrderStatusInfo, RequestStatus, chunk
 from bot.services import notifications, wallet
 from bot.services.catalog import CatalogItem, get_item
 from bot.services.ordering import OrderRecord, get_order, order_from_row
+from bot.texts import notifications as texts
 from storage import events as event_rows
 from storage import outbox as outbox_rows
 from storage import requests as request_rows

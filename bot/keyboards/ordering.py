@@ -7,9 +7,9 @@ from typing import TYPE_CHECKING
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot import ordering_texts as texts
 from bot.callbacks import Action, encode
 from bot.order_form import SKIP, Step
+from bot.texts import ordering as texts
 
 if TYPE_CHECKING:
     from bot.services.catalog import CatalogItem, CategoryInfo

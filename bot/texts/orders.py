@@ -14,8 +14,8 @@ from decimal import Decimal
 from html import escape
 from typing import TYPE_CHECKING
 
-from bot import notification_texts
 from bot.panels.models import Field
+from bot.texts import notifications as notification_texts
 
 if TYPE_CHECKING:
     from bot.services.common import Page
@@ -42,7 +42,7 @@ BTN_MARK_FAILED = "❌ Mark failed (refund)"
 
 # ---------------------------------------------------------------- statuses
 
-# The words are the notifications' (``bot.notification_texts``), so a customer reads the same
+# The words are the notifications' (``bot.texts.notifications``), so a customer reads the same
 # status in a notice and on the card.
 _STATUS_ICONS: dict[str, str] = {
     "placing": "⏳",

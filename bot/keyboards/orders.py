@@ -6,9 +6,9 @@ from typing import TYPE_CHECKING
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot import orders_texts as texts
 from bot.callbacks import Action, encode
 from bot.keyboards import MENU_MAIN
+from bot.texts import orders as texts
 
 if TYPE_CHECKING:
     from bot.services.common import Page

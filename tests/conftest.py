@@ -2,6 +2,8 @@
 
 pytest_plugins = [
     "tests.fakes.sandbox_fixtures",
+    "tests.fakes.panel_fixtures",
     "tests.fakes.storage_fixtures",
+    "tests.fakes.tracking_fixtures",
     "tests.fakes.telegram_fixtures",
 ]

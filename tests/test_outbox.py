@@ -16,9 +16,7 @@ from bot.services import notifications, users
 from storage import outbox as outbox_rows
 from storage.db import Database, open_database
 from tests.fakes.bot_api import FakeBotApi
-from tests.test_status_sync import CUSTOMER, Tracking, tracking_shop
-
-__all__ = ["tracking_shop"]
+from tests.fakes.tracking_fixtures import CUSTOMER, Tracking
 
 
 @pytest.fixture

@@ -18,8 +18,7 @@ from bot.panels.errors import (
 from bot.panels.models import OrderRequest, OrderStatus, OrderType, Service
 from bot.panels.sandbox import SandboxPanel
 from bot.panels.smmbros import SmmBrosClient
-from tests.fakes.sandbox_fixtures import SANDBOX_KEY
-from tests.test_panel_v2 import (
+from tests.fakes.panel_fixtures import (
     LINK,
     ScriptedPanel,
     charged,
@@ -27,6 +26,7 @@ from tests.test_panel_v2 import (
     request_for,
     scripted_config,
 )
+from tests.fakes.sandbox_fixtures import SANDBOX_KEY
 
 
 @pytest.fixture(params=[False, True], ids=["clean-json", "sloppy-json"])

@@ -19,7 +19,7 @@ from bot.panels.models import (
 )
 from bot.panels.sandbox import SandboxPanel
 from bot.panels.smmsend import SmmSendClient
-from tests.test_panel_v2 import LINK, charged, find, request_for
+from tests.fakes.panel_fixtures import LINK, charged, find, request_for
 
 
 @pytest.fixture

@@ -8,9 +8,7 @@ import pytest
 
 from bot.services import catalog, tracking, users
 from bot.services.tracking import ActionRefused
-from tests.test_status_sync import CUSTOMER, Tracking, tracking_shop
-
-__all__ = ["tracking_shop"]
+from tests.fakes.tracking_fixtures import CUSTOMER, Tracking
 
 
 def _sent(shop: Tracking, action: str) -> list[object]:

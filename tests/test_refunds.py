@@ -12,9 +12,7 @@ from bot.services import tracking, wallet
 from bot.services.ordering import OrderRecord
 from storage import ledger
 from storage.db import open_database
-from tests.test_status_sync import CUSTOMER, Tracking, tracking_shop
-
-__all__ = ["tracking_shop"]
+from tests.fakes.tracking_fixtures import CUSTOMER, Tracking
 
 START = Decimal(10_000)
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 import logging
 import os
 import sys
+import warnings
 
 from telegram import Update
+from telegram.warnings import PTBUserWarning
 
 from bot.config import SettingsError, load_settings
 
@@ -24,6 +26,10 @@ def main() -> None:
     )
     # httpx logs every request URL, and those carry the bot token.
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    # APScheduler logs every job run at INFO: a line a minute per job is noise.
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    # The order conversations mix typed input and buttons, so per_message=False is intended.
+    warnings.filterwarnings("ignore", message="If 'per_message=False'", category=PTBUserWarning)
     # Read RetryAfter periods as timedelta, as the tests do (PTB 23 makes it the default).
     os.environ.setdefault("PTB_TIMEDELTA", "1")
 

@@ -48,7 +48,7 @@ class Settings(BaseSettings):
     telegram_api_base_url: str = Field(default="https://api.telegram.org", pattern=r"^https?://")
     database_path: Path = Path("data/bot.sqlite3")
     admin_ids: Annotated[frozenset[int], NoDecode] = frozenset()
-    panels: list[PanelSettings] = Field(default_factory=list)
+    panels: Annotated[list[PanelSettings], NoDecode] = Field(default_factory=list)
 
     price_markup_percent: Decimal = Field(default=Decimal(0), ge=0, le=10000)
     currency: str = Field(default="USD", min_length=1, max_length=8)
@@ -85,7 +85,12 @@ class Settings(BaseSettings):
     def _parse_panels(cls, value: Any) -> Any:
         if isinstance(value, str):
             value = value.strip()
-            return json.loads(value) if value else []
+            try:
+                return json.loads(value) if value else []
+            except json.JSONDecodeError as e:
+                raise ValueError(
+                    f"it must be a JSON list of panels ({e.msg} at character {e.pos})"
+                ) from e
         return value
 
     @field_validator("panels")

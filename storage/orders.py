@@ -84,6 +84,15 @@ async def get_by_idempotency_key(db: Database, key: str) -> sqlite3.Row | None:
     return next(iter(rows), None)
 
 
+async def holder_of_panel_order_id(db: Database, panel: str, panel_order_id: str) -> int | None:
+    """The local number of the order that has this panel's order ID, or None."""
+    row = await db.fetch_one(
+        "SELECT order_id FROM orders WHERE panel = ? AND panel_order_id = ?",
+        (panel, panel_order_id),
+    )
+    return None if row is None else int(row[0])
+
+
 async def set_status(
     db: Database,
     order_id: int,
@@ -95,8 +104,13 @@ async def set_status(
     start_count: int | None = None,
     charge: Decimal | None = None,
     currency: str | None = None,
+    not_found: bool | None = None,
+    clear_error: bool = False,
 ) -> None:
-    """Move an order to ``status`` and record the change; None leaves a field as it was."""
+    """Move an order to ``status`` and record the change; None leaves a field as it was.
+
+    ``clear_error`` empties the stored error (``error`` is then ignored).
+    """
     now = now_text()
     async with db.transaction():
         before = await get(db, order_id)
@@ -104,13 +118,16 @@ async def set_status(
             raise LookupError(f"there is no order {order_id}")
         await db.conn.execute(
             "UPDATE orders SET status = ?, panel_order_id = COALESCE(?, panel_order_id),"
-            " error = COALESCE(?, error), remains = COALESCE(?, remains),"
+            " error = CASE WHEN ? THEN NULL ELSE COALESCE(?, error) END,"
+            " not_found = COALESCE(?, not_found), remains = COALESCE(?, remains),"
             " start_count = COALESCE(?, start_count), charge = COALESCE(?, charge),"
             " currency = COALESCE(?, currency), updated_at = ? WHERE order_id = ?",
             (
                 status,
                 panel_order_id,
+                int(clear_error),
                 error,
+                None if not_found is None else int(not_found),
                 remains,
                 start_count,
                 None if charge is None else money_text(charge),

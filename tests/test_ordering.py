@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import sqlite3
 from decimal import Decimal
 
 import pytest
@@ -11,9 +12,10 @@ import pytest
 from bot.panels.base import PanelConfig
 from bot.panels.models import OrderRequest, OrderType
 from bot.panels.registry import make_client
-from bot.services import catalog, ordering, users, wallet
+from bot.services import catalog, ordering, tracking, users, wallet
 from bot.services.catalog import CatalogItem
 from bot.services.ordering import PlacementKind
+from storage import outbox as outbox_rows
 from storage.db import Database
 from tests.fakes.storage_fixtures import Shop
 
@@ -307,3 +309,135 @@ async def test_cancelled_while_placing_holds_for_review(shop: Shop, item: Catalo
     [held] = await ordering.orders_for_review(shop.db)
     assert held.status == "review"
     assert await wallet.get_balance(shop.db, CUSTOMER) == Decimal(100) - held.price
+
+
+async def _held(shop: Shop, item: CatalogItem, key: str) -> tuple[ordering.OrderRecord, str]:
+    """Place an order whose answer is lost; return it and the ID the panel gave it."""
+    known = set(shop.sandbox.orders)
+    shop.sandbox.faults.add("error_after_create", action="add")
+    held = await _place(shop, item, key)
+    assert held.kind is PlacementKind.HELD and held.order is not None
+    (panel_id,) = set(shop.sandbox.orders) - known
+    return held.order, str(panel_id)
+
+
+async def test_a_held_order_keeps_why_it_is_held(shop: Shop, item: CatalogItem) -> None:
+    await _fund(shop.db)
+    order, panel_id = await _held(shop, item, "k1")
+    assert order.error is not None and "may have been placed" in order.error
+    assert order.not_found is False
+    assert await ordering.orders_for_review(shop.db) == [order]
+
+    resolved = await ordering.resolve_review(
+        shop.db, order.order_id, panel_order_id=panel_id, admin_id=ADMIN
+    )
+    # Once the panel's order ID is known, the reason for holding it is gone.
+    assert (resolved.status, resolved.error, resolved.not_found) == ("pending", None, False)
+
+
+async def test_an_order_the_panel_lost_is_placed_again_under_its_own_id(
+    shop: Shop, item: CatalogItem
+) -> None:
+    await _fund(shop.db)
+    placed = await _place(shop, item)
+    assert placed.order is not None and placed.order.panel_order_id is not None
+    panel_id = placed.order.panel_order_id
+    shop.sandbox.forget_order(panel_id)
+    await tracking.sync_statuses(shop.db, shop.panels)
+    [lost] = await ordering.orders_for_review(shop.db)
+    assert (lost.status, lost.not_found, lost.error) == ("review", True, "Incorrect order ID")
+
+    # The admin finds it on the panel under the same ID: that ID is this order's own.
+    resolved = await ordering.resolve_review(
+        shop.db, lost.order_id, panel_order_id=panel_id, admin_id=ADMIN
+    )
+    assert (resolved.status, resolved.panel_order_id) == ("pending", panel_id)
+    assert (resolved.not_found, resolved.error) == (False, None)
+    row = await shop.db.fetch_one(
+        "SELECT not_found, error FROM orders WHERE order_id = ?", (lost.order_id,)
+    )
+    assert row is not None and (row["not_found"], row["error"]) == (0, None)
+
+
+async def test_a_panel_id_of_another_order_is_a_review_error(
+    shop: Shop, item: CatalogItem
+) -> None:
+    await _fund(shop.db)
+    first, first_panel_id = await _held(shop, item, "k1")
+    second, _ = await _held(shop, item, "k2")
+    await ordering.resolve_review(
+        shop.db, first.order_id, panel_order_id=first_panel_id, admin_id=ADMIN
+    )
+    balance = await wallet.get_balance(shop.db, CUSTOMER)
+
+    with pytest.raises(ordering.ReviewError) as refused:
+        await ordering.resolve_review(
+            shop.db, second.order_id, panel_order_id=f" {first_panel_id} ", admin_id=ADMIN
+        )
+    assert "already belongs to another order" in str(refused.value)
+    assert f"#{first.order_id}" in str(refused.value)
+    still = await ordering.get_order(shop.db, second.order_id)
+    assert still is not None and (still.status, still.panel_order_id) == ("review", None)
+    assert await wallet.get_balance(shop.db, CUSTOMER) == balance
+
+
+async def test_the_customers_notice_is_queued_with_the_decision(
+    shop: Shop, item: CatalogItem
+) -> None:
+    await _fund(shop.db)
+    placed, panel_id = await _held(shop, item, "k1")
+    failed, _ = await _held(shop, item, "k2")
+    seen: list[tuple[str, Decimal]] = []
+
+    def notice(order: ordering.OrderRecord, balance: Decimal) -> str:
+        seen.append((order.status, balance))
+        return f"order #{order.order_id} is {order.status}; balance {balance}"
+
+    await ordering.resolve_review(
+        shop.db, placed.order_id, panel_order_id=panel_id, admin_id=ADMIN, notify=notice
+    )
+    await ordering.resolve_review(
+        shop.db, failed.order_id, panel_order_id=None, admin_id=ADMIN, notify=notice
+    )
+    # The hook sees the settled order and the customer's balance after the decision.
+    both_held = Decimal(100) - placed.price - failed.price
+    after_refund = Decimal(100) - placed.price
+    assert seen == [("pending", both_held), ("failed", after_refund)]
+    texts = [str(row["text"]) for row in await outbox_rows.for_chat(shop.db, CUSTOMER)]
+    assert texts == [
+        f"order #{placed.order_id} is pending; balance {both_held}",
+        f"order #{failed.order_id} is failed; balance {after_refund}",
+    ]
+
+
+async def test_no_notice_no_decision(
+    shop: Shop, item: CatalogItem, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A decision whose notice cannot be written is not made (and the reverse)."""
+    await _fund(shop.db)
+    order, _ = await _held(shop, item, "k1")
+    balance = await wallet.get_balance(shop.db, CUSTOMER)
+
+    async def broken(*args: object, **kwargs: object) -> None:
+        raise sqlite3.OperationalError("disk I/O error")
+
+    monkeypatch.setattr(outbox_rows, "insert", broken)
+    with pytest.raises(sqlite3.OperationalError):
+        await ordering.resolve_review(
+            shop.db,
+            order.order_id,
+            panel_order_id=None,
+            admin_id=ADMIN,
+            notify=lambda settled, _balance: f"order #{settled.order_id} failed",
+        )
+    still = await ordering.get_order(shop.db, order.order_id)
+    assert still is not None and still.status == "review"
+    assert await wallet.get_balance(shop.db, CUSTOMER) == balance
+    monkeypatch.undo()
+
+    # A hook that has nothing to say queues nothing; the decision is made.
+    resolved = await ordering.resolve_review(
+        shop.db, order.order_id, panel_order_id=None, admin_id=ADMIN, notify=lambda *_: None
+    )
+    assert resolved.status == "failed"
+    assert await outbox_rows.for_chat(shop.db, CUSTOMER) == []

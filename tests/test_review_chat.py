@@ -14,6 +14,7 @@ from bot.panels.models import OrderRequest, OrderType
 from bot.services import ordering, wallet
 from bot.services.ordering import OrderRecord, PlacementKind
 from bot.texts import orders as texts
+from storage import orders as order_rows
 from tests.fakes.telegram_fixtures import BotEnv, FakeUser
 from tests.test_my_orders_chat import customer, drawn_card, item_for, place
 
@@ -136,7 +137,8 @@ async def test_a_panel_id_already_used_by_another_order_is_refused(bot_env: BotE
     await admin.send("/review")
     await admin.tap(encode(Action.REVIEW, second.order_id))
     await admin.send(first_panel_id)
-    assert "already belongs to another order" in admin.last().text
+    refused = admin.last().text
+    assert "already belongs to another order" in refused and f"#{first.order_id}" in refused
     assert await status_of(bot_env, second.order_id) == ordering.REVIEW
     await admin.send("/cancel")
     assert admin.last().text == texts.REVIEW_STOPPED
@@ -173,7 +175,50 @@ async def test_an_order_the_panel_no_longer_knows_comes_to_review(bot_env: BotEn
     card = admin.last()
     assert f"Order #{order.order_id}" in card.text
     assert f"no longer knows its order ID {order.panel_order_id}" in card.text
+    assert "The panel said: Incorrect order ID" in card.text
     await admin.tap(texts.BTN_MARK_FAILED)
     assert await status_of(bot_env, order.order_id) == ordering.FAILED
     assert await wallet.get_balance(bot_env.db, ann.user_id) == FUNDS
     assert any("could not be placed" in text for text in await told(bot_env, ann))
+
+
+async def test_the_review_card_quotes_why_the_order_is_held(bot_env: BotEnv) -> None:
+    ann = await customer(bot_env, "Ann", FUNDS)
+    order, _ = await held_order(bot_env, ann)
+    admin = bot_env.admin()
+    await admin.send("/review")
+    card = admin.last()
+    assert order.error is not None
+    assert f"Why: {order.error}" in card.text
+    # Held with an ID only because the panel lost it; this one never got one.
+    assert "no longer knows" not in card.text
+
+    # Whatever the words, they are quoted, not obeyed as HTML.
+    await order_rows.set_status(bot_env.db, order.order_id, ordering.REVIEW, error="<b>x</b> & y")
+    await admin.send("/review")
+    assert "Why: <i>&lt;b&gt;x&lt;/b&gt; &amp; y</i>" in admin.last().html
+
+
+async def test_an_order_the_panel_lost_is_marked_placed_under_its_own_id(
+    bot_env: BotEnv,
+) -> None:
+    ann = await customer(bot_env, "Ann", FUNDS)
+    order = await place(bot_env, ann)
+    assert order.panel_order_id is not None
+    bot_env.sandbox.forget_order(order.panel_order_id)
+    await ann.send("/orders")
+    await ann.tap(encode(Action.ORDER_CARD, order.order_id))
+    await ann.tap(texts.BTN_REFRESH)
+    lost = await ordering.get_order(bot_env.db, order.order_id)
+    assert lost is not None and lost.not_found and lost.status == ordering.REVIEW
+
+    admin = bot_env.admin()
+    await admin.send("/review")
+    await admin.tap(texts.BTN_MARK_PLACED)
+    await admin.send(order.panel_order_id)
+    assert "marked placed" in admin.last().text
+    placed = await ordering.get_order(bot_env.db, order.order_id)
+    assert placed is not None
+    assert (placed.status, placed.panel_order_id) == ("pending", order.panel_order_id)
+    assert (placed.not_found, placed.error) == (False, None)
+    assert any("confirmed" in text for text in await told(bot_env, ann))

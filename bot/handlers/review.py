@@ -4,14 +4,13 @@ An order the panel may or may not have received (a timeout, a 5xx after sending,
 mid-request) is held with the customer's money; so is one the panel stopped knowing. The
 admin checks the panel and either types the panel's order ID (the order becomes pending and
 status sync takes over) or marks it failed (the price is refunded). The customer is told
-either way through the outbox.
+either way through the outbox, in the same transaction as the decision.
 """
 
 from __future__ import annotations
 
 import logging
 import re
-import sqlite3
 from typing import Any
 
 from telegram import CallbackQuery, Update
@@ -30,8 +29,8 @@ from bot import texts as common_texts
 from bot.callbacks import Action, ForgedCallback, decode, pattern
 from bot.context import Context
 from bot.keyboards import orders as keyboards
-from bot.services import notifications, ordering, users, wallet
-from bot.services.ordering import OrderRecord
+from bot.services import ordering, users
+from bot.services.ordering import CustomerNotice, OrderRecord
 from bot.texts import orders as texts
 
 log = logging.getLogger(__name__)
@@ -101,16 +100,18 @@ async def _customer_name(context: Context, user_id: int) -> str:
     return common_texts.customer(customer.first_name, customer.username, user_id)
 
 
-async def _tell_customer(context: Context, order: OrderRecord, text: str) -> bool:
-    """Queue a message to the order's customer; False when they have blocked the bot."""
-    db = context.bot_data.db
-    customer = await users.get_user(db, order.user_id)
+async def _notice_for(
+    context: Context, order: OrderRecord | None, admin_id: int, notice: CustomerNotice
+) -> tuple[CustomerNotice | None, bool]:
+    """The notice ``resolve_review`` queues with the decision, and whether the customer will
+    be told: not when the order is the deciding admin's own (they read the reply), nor
+    when the customer has blocked the bot (then told is False)."""
+    if order is None or order.user_id == admin_id:
+        return None, True
+    customer = await users.get_user(context.bot_data.db, order.user_id)
     if customer is not None and customer.is_blocked:
-        return False
-    await notifications.enqueue(
-        db, order.chat_id, text, dedupe_key=f"review:{order.order_id}:{order.status}"
-    )
-    return True
+        return None, False
+    return notice, True
 
 
 # --------------------------------------------------------------------------- /review
@@ -184,34 +185,30 @@ async def take_panel_id(update: Update, context: Context) -> str | int:
         await message.reply_text(texts.BAD_PANEL_ID)
         return TYPING_PANEL_ID
     db = context.bot_data.db
+    notice, told = await _notice_for(
+        context,
+        await ordering.get_order(db, order_id),
+        admin.id,
+        lambda settled, _balance: texts.customer_order_placed(settled),
+    )
     try:
         order = await ordering.resolve_review(
-            db, order_id, panel_order_id=panel_order_id, admin_id=admin.id
+            db, order_id, panel_order_id=panel_order_id, admin_id=admin.id, notify=notice
         )
+    except ordering.PanelOrderIdTaken as e:
+        # Still waiting for the right ID.
+        await message.reply_text(texts.panel_id_taken(str(e)))
+        return TYPING_PANEL_ID
     except ordering.ReviewError as e:
         await message.reply_text(texts.not_under_review(str(e)))
         _forget(context)
         return END
-    except sqlite3.IntegrityError:
-        # The UNIQUE (panel, panel_order_id) index: that ID is another order's already.
-        await message.reply_text(texts.panel_id_taken(panel_order_id))
-        return TYPING_PANEL_ID
     log.info("admin %d marked order %d placed as %s", admin.id, order_id, panel_order_id)
-    told = await _tell_if_not_self(context, order, texts.customer_order_placed(order), admin.id)
     who = await _customer_name(context, order.user_id)
     await _drop_card_buttons(context, message.chat_id, data.get(REVIEW_CARD_KEY))
     _forget(context)
     await message.reply_text(texts.marked_placed(order, who, told))
     return END
-
-
-async def _tell_if_not_self(
-    context: Context, order: OrderRecord, text: str, admin_id: int
-) -> bool:
-    """Tell the customer, unless the order is the deciding admin's own."""
-    if order.user_id == admin_id:
-        return True
-    return await _tell_customer(context, order, text)
 
 
 async def _drop_card_buttons(context: Context, chat_id: int, message_id: object) -> None:
@@ -262,20 +259,22 @@ async def mark_failed(update: Update, context: Context) -> int | None:
     await query.answer()
     _forget(context)
     db = context.bot_data.db
+    currency = context.bot_data.settings.currency
+    notice, told = await _notice_for(
+        context,
+        order,
+        admin.id,
+        lambda settled, balance: texts.customer_order_failed(settled, balance, currency),
+    )
     try:
         order = await ordering.resolve_review(
-            db, order.order_id, panel_order_id=None, admin_id=admin.id
+            db, order.order_id, panel_order_id=None, admin_id=admin.id, notify=notice
         )
     except ordering.ReviewError as e:
         await _drop_buttons(query)
         await _say(update, texts.not_under_review(str(e)))
         return END
     log.info("admin %d marked order %d failed", admin.id, order.order_id)
-    currency = context.bot_data.settings.currency
-    balance = await wallet.get_balance(db, order.user_id)
-    told = await _tell_if_not_self(
-        context, order, texts.customer_order_failed(order, balance, currency), admin.id
-    )
     who = await _customer_name(context, order.user_id)
     await _drop_buttons(query)
     await _say(update, texts.marked_failed(order, who, currency, told))

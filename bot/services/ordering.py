@@ -12,6 +12,9 @@ The sequence: validate the request against the service; in one transaction write
 
 A second call with the same idempotency key finds the first order (the UNIQUE constraint
 makes that hold under races too) and sends nothing.
+
+An admin settles a held order with ``resolve_review``; the customer's notice about the
+decision is queued in the outbox in the same transaction as the decision itself.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ import asyncio
 import json
 import logging
 import sqlite3
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -29,7 +32,7 @@ from enum import StrEnum
 from bot.panels.base import PanelClient
 from bot.panels.errors import InvalidRequest, OrderOutcomeUnknown, PanelError
 from bot.panels.models import OrderRequest, OrderStatus, OrderType
-from bot.services import wallet
+from bot.services import notifications, wallet
 from bot.services.catalog import get_item, quote
 from bot.services.common import Page, page_window
 from storage import orders as order_rows
@@ -82,6 +85,15 @@ class OrderRecord:
     start_count: int | None
     created_at: datetime
     updated_at: datetime
+    # Why the order is held or failed: the panel's words or what went wrong while placing.
+    error: str | None = None
+    # The panel answered that it does not know the order's ID (it is held for review).
+    not_found: bool = False
+
+
+# Given the settled order and the customer's balance after the decision, the text (HTML) to
+# queue for the customer, or None to tell them nothing.
+CustomerNotice = Callable[[OrderRecord, Decimal], str | None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,7 +107,21 @@ class PlacementResult:
 
 
 class ReviewError(ValueError):
-    """The order does not exist or is not waiting for an admin's decision."""
+    """The order does not exist or is not waiting for an admin's decision, or the decision
+    cannot be taken as given; the message says which, in plain words."""
+
+
+class PanelOrderIdTaken(ReviewError):
+    """The typed panel order ID already belongs to another of our orders on that panel."""
+
+    def __init__(self, panel: str, panel_order_id: str, holder: int) -> None:
+        super().__init__(
+            f"panel order ID {panel_order_id} already belongs to another order "
+            f"(#{holder}) on {panel}"
+        )
+        self.panel = panel
+        self.panel_order_id = panel_order_id
+        self.holder = holder
 
 
 def order_from_row(row: sqlite3.Row) -> OrderRecord:
@@ -122,6 +148,8 @@ def order_from_row(row: sqlite3.Row) -> OrderRecord:
         start_count=None if row["start_count"] is None else int(row["start_count"]),
         created_at=parse_time(row["created_at"]),
         updated_at=parse_time(row["updated_at"]),
+        error=None if row["error"] is None else str(row["error"]),
+        not_found=bool(row["not_found"]),
     )
 
 
@@ -294,10 +322,21 @@ async def orders_for_review(db: Database) -> list[OrderRecord]:
 
 
 async def resolve_review(
-    db: Database, order_id: int, *, panel_order_id: str | None, admin_id: int
+    db: Database,
+    order_id: int,
+    *,
+    panel_order_id: str | None,
+    admin_id: int,
+    notify: CustomerNotice | None = None,
 ) -> OrderRecord:
-    """Settle an order held for review: the panel's order ID makes it pending, None fails
-    it and refunds the customer. Raises ``ReviewError`` for an order not under review."""
+    """Settle an order held for review: the panel's order ID makes it pending (no longer
+    "not found", its error cleared), None fails it and refunds the customer.
+
+    ``notify`` gives the customer's notice; it is queued in the same transaction as the
+    decision, so both land or neither does. Raises ``ReviewError`` for an order not under
+    review, and ``PanelOrderIdTaken`` (a ``ReviewError``) when another order of the same
+    panel already has that panel order ID.
+    """
     panel_order_id = (panel_order_id or "").strip() or None
     async with db.transaction():
         row = await order_rows.get(db, order_id)
@@ -308,8 +347,18 @@ async def resolve_review(
         if status != REVIEW and not stale_placing:
             raise ReviewError(f"order #{order_id} is {status}, not waiting for review")
         if panel_order_id is not None:
+            panel = str(row["panel"])
+            # Checked inside the transaction, so no other write can slip in between.
+            holder = await order_rows.holder_of_panel_order_id(db, panel, panel_order_id)
+            if holder is not None and holder != order_id:
+                raise PanelOrderIdTaken(panel, panel_order_id, holder)
             await order_rows.set_status(
-                db, order_id, OrderStatus.PENDING.value, panel_order_id=panel_order_id
+                db,
+                order_id,
+                OrderStatus.PENDING.value,
+                panel_order_id=panel_order_id,
+                not_found=False,
+                clear_error=True,
             )
         else:
             await order_rows.set_status(db, order_id, FAILED, error="not placed (admin review)")
@@ -322,13 +371,23 @@ async def resolve_review(
                     order_id=order_id,
                     admin_id=admin_id,
                 )
+        order = await get_order(db, order_id)
+        if order is None:  # pragma: no cover - the row was read above
+            raise ReviewError(f"there is no order #{order_id}")
+        if notify is not None:
+            text = notify(order, await wallet.get_balance(db, order.user_id))
+            if text is not None:
+                await notifications.enqueue(
+                    db,
+                    order.chat_id,
+                    text,
+                    # One notice per decision: an order can come back to review later.
+                    dedupe_key=f"review:{order_id}:{order.status}:{time_text(order.updated_at)}",
+                )
     log.info(
         "admin %d resolved order %d: %s",
         admin_id,
         order_id,
         f"panel order {panel_order_id}" if panel_order_id else "failed and refunded",
     )
-    order = await get_order(db, order_id)
-    if order is None:  # pragma: no cover - the row was read above
-        raise ReviewError(f"there is no order #{order_id}")
     return order

@@ -26,6 +26,7 @@ MAX_TEXT = 4096
 HISTORY_SHOWN = 10  # the card keeps the newest changes; older ones are counted
 REQUESTS_SHOWN = 5
 FIELD_VALUE_SHOWN = 80  # long custom comments or username lists are cut on the card
+REASON_SHOWN = 300  # a panel's (or our) words on why an order is held, on the review card
 
 # ---------------------------------------------------------------- buttons
 
@@ -296,18 +297,24 @@ def review_card(order: OrderRecord, customer: str, currency: str) -> str:
         f"Price: {charged}",
         f"Sent: {moment(order.created_at)}",
     ]
-    # Only an order the panel stopped knowing reaches review with the panel's ID; one held
-    # while placing never got an ID back.
-    if order.panel_order_id is not None:
-        lines.append(
-            f"Why: the panel no longer knows its order ID "
-            f"<code>{escape(order.panel_order_id)}</code>."
-        )
-    elif order.status == "placing":
-        lines.append("Why: placing it was interrupted (a restart or a crash).")
-    else:
-        lines.append("Why: the panel's answer to the order was lost (a timeout or an error).")
+    lines.append(_review_reason(order))
     return _fit("\n".join(lines))
+
+
+def _review_reason(order: OrderRecord) -> str:
+    """Say why an order waits for review, quoting the recorded reason (escaped)."""
+    words = None if not order.error else escape(_cut(order.error, REASON_SHOWN))
+    if order.not_found:
+        said = f" The panel said: <i>{words}</i>" if words else ""
+        return (
+            "Why: the panel no longer knows its order ID "
+            f"<code>{escape(order.panel_order_id or '-')}</code>.{said}"
+        )
+    if words:
+        return f"Why: <i>{words}</i>"
+    if order.status == "placing":
+        return "Why: placing it was interrupted (a restart or a crash)."
+    return "Why: no reason was recorded; check the panel for this order."
 
 
 def ask_panel_id(order: OrderRecord) -> str:
@@ -327,12 +334,10 @@ REVIEW_STOPPED = "OK, nothing was changed."
 REVIEW_STATE_LOST = "I lost track of which order that was. Please tap its button again: /review"
 
 
-def panel_id_taken(panel_order_id: str) -> str:
-    """Refuse a panel order ID that already belongs to another of our orders."""
-    return (
-        f"Panel order ID <code>{escape(panel_order_id)}</code> already belongs to another "
-        "order. Check the ID and type it again, or /cancel."
-    )
+def panel_id_taken(reason: str) -> str:
+    """Refuse a panel order ID that already belongs to another of our orders (``reason`` is
+    the service's plain words, escaped here)."""
+    return f"Not saved: {escape(reason)}. Check the ID and type it again, or /cancel."
 
 
 def not_under_review(reason: str) -> str:

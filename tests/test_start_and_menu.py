@@ -206,9 +206,9 @@ async def test_telegram_flood_control_delays_the_answer_but_does_not_lose_it(
 
 async def test_commands_are_published_at_start(bot_env: BotEnv) -> None:
     default = [c["command"] for c in bot_env.api.commands["default"]]
-    assert default == ["start", "menu", "orders", "search", "balance", "help", "cancel"]
+    assert default == ["start", "menu", "orders", "search", "balance", "help", "cancel", "id"]
     for_admin = [c["command"] for c in bot_env.api.commands[f"chat:{ADMIN_ID}"]]
-    assert for_admin == [*default, "credit", "debit", "sync", "review"]
+    assert for_admin == [*default, "credit", "debit", "sync", "review", "panels", "user"]
 
 
 async def test_user_data_survives_a_restart(bot_env: BotEnv) -> None:

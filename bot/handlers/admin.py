@@ -1,4 +1,5 @@
-"""Admin commands: /credit and /debit a customer's wallet, /sync the catalogs now."""
+"""Admin commands: /credit and /debit a customer's wallet, /sync the catalogs now, /panels,
+/user; and /id, which tells anyone their Telegram ID (how a new owner finds theirs)."""
 
 from __future__ import annotations
 
@@ -12,15 +13,17 @@ from telegram import Update
 from telegram.error import BadRequest, Forbidden
 from telegram.ext import BaseHandler, CommandHandler
 
-from bot import texts
+from bot import jobs, texts
 from bot.context import BotData, Context
-from bot.services import catalog, users, wallet
+from bot.services import backoffice, catalog, users, wallet
 
 log = logging.getLogger(__name__)
 
 # A positive amount with at most two decimals; a decimal comma is accepted too.
 _AMOUNT = re.compile(r"\d{1,9}(?:[.,]\d{1,2})?")
 SYNC_LOCK = "catalog_sync_lock"
+# How long /panels waits for the panels' balances (all asked at once) before answering.
+PANELS_TIME_LIMIT = 10.0
 
 
 def parse_amount(text: str) -> Decimal | None:
@@ -127,10 +130,61 @@ async def sync(update: Update, context: Context) -> None:
     await progress.edit_text(texts.sync_report(rows))
 
 
+async def panels(update: Update, context: Context) -> None:
+    """Show each panel's balance, catalog, orders, status-sync health and actions."""
+    message = update.effective_message
+    if message is None or await _refuse_non_admin(update, context):
+        return
+    bot_data = context.bot_data
+    if not bot_data.panels:
+        await message.reply_text(texts.PANELS_NONE)
+        return
+    progress = await message.reply_text(texts.PANELS_STARTED)
+    time_limit = min(bot_data.settings.panel_timeout, PANELS_TIME_LIMIT)
+    overview = await backoffice.panel_overview(
+        bot_data.db, bot_data.panels, jobs.panel_health(bot_data), time_limit=time_limit
+    )
+    first, *more = texts.panels_report(overview, bot_data.settings.currency)
+    await progress.edit_text(first)
+    for text in more:
+        await message.reply_text(text)
+
+
+async def user(update: Update, context: Context) -> None:
+    """Show a customer's details, balance, latest ledger entries and orders: /user <user>."""
+    message = update.effective_message
+    if message is None or await _refuse_non_admin(update, context):
+        return
+    args = context.args or []
+    if len(args) != 1:
+        await message.reply_text(texts.USER_USAGE)
+        return
+    overview = await backoffice.customer_overview(context.bot_data.db, args[0])
+    if overview is None:
+        await message.reply_text(texts.unknown_user(args[0]))
+        return
+    await message.reply_text(texts.customer_report(overview, context.bot_data.settings.currency))
+
+
+async def my_id(update: Update, context: Context) -> None:
+    """Tell the sender their Telegram user ID (what an owner puts in ADMIN_IDS)."""
+    message = update.effective_message
+    sender = update.effective_user
+    if message is None or sender is None:
+        return
+    await message.reply_text(
+        texts.your_id(sender.id, is_admin=context.bot_data.is_admin(sender.id))
+    )
+
+
 def build_handlers() -> list[BaseHandler[Update, Context, Any]]:
-    """The admin commands (each checks the caller itself, so others get a clear refusal)."""
+    """The admin commands (each checks the caller itself, so others get a clear refusal),
+    and /id for everyone."""
     return [
         CommandHandler("credit", credit),
         CommandHandler("debit", debit),
         CommandHandler("sync", sync),
+        CommandHandler("panels", panels),
+        CommandHandler("user", user),
+        CommandHandler("id", my_id),
     ]

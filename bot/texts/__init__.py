@@ -10,6 +10,12 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 from html import escape
+from typing import TYPE_CHECKING
+
+from bot.texts import notifications as notification_texts
+
+if TYPE_CHECKING:
+    from bot.services.backoffice import CustomerOverview, PanelOverview
 
 # ---------------------------------------------------------------- buttons
 
@@ -29,12 +35,15 @@ USER_COMMANDS: tuple[tuple[str, str], ...] = (
     ("balance", "Show your balance and latest payments"),
     ("help", "How ordering works"),
     ("cancel", "Cancel what you are doing"),
+    ("id", "Show your Telegram user ID"),
 )
 ADMIN_COMMANDS: tuple[tuple[str, str], ...] = (
     ("credit", "Add money to a customer: /credit <user> <amount> <reason>"),
     ("debit", "Take money from a customer: /debit <user> <amount> <reason>"),
     ("sync", "Re-sync the panels' catalogs now"),
     ("review", "Orders held for review (outcome unknown)"),
+    ("panels", "Each panel: balance, catalog, orders, health"),
+    ("user", "A customer's balance, payments and orders: /user <user>"),
 )
 
 # ---------------------------------------------------------------- menu and help
@@ -74,8 +83,9 @@ HELP = (
     "/orders: your orders and how they are going\n"
     "/search: find a service by name or number\n"
     "/balance: your balance and latest payments\n"
-    "/cancel: stop what you are doing\n\n"
-    "To add money to your balance, contact the shop's administrator."
+    "/cancel: stop what you are doing\n"
+    "/id: your Telegram user ID\n\n"
+    "To add money to your balance, contact the shop's administrator (with your ID)."
 )
 
 # ---------------------------------------------------------------- wallet
@@ -209,6 +219,142 @@ def sync_report(reports: Sequence[tuple[str, bool, int, str | None]]) -> str:
                 "(its last good catalog stays on sale)"
             )
     return "\n".join(lines)
+
+
+# ---------------------------------------------------------------- back office
+
+MAX_TEXT = 4096
+NAME_SHOWN = 80
+REASON_SHOWN = 100
+PANELS_STARTED = "🏦 Asking the panels for their balance…"
+PANELS_NONE = "There is no panel configured."
+USER_USAGE = (
+    "Usage: <code>/user &lt;user ID or @username&gt;</code>\nExample: <code>/user @ann</code>"
+)
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def panel_money(amount: Decimal, currency: str) -> str:
+    """Show a panel's balance exactly as the panel gave it (at least two decimals)."""
+    cents = amount.quantize(Decimal("0.01"))
+    shown = cents if cents == amount else amount.normalize()
+    unit = f" {escape(currency)}" if currency else ""
+    return f"{shown:,f}{unit}"
+
+
+def _yes_no(flag: bool) -> str:
+    return "✅" if flag else "❌"
+
+
+def panel_block(panel: PanelOverview, currency: str) -> str:
+    """Describe one panel for the owner: balance, catalog, orders, status sync, actions."""
+    lines = [f"<b>{escape(panel.name)}</b> · {escape(panel.dialect)}"]
+    if panel.balance is not None:
+        panel_currency = panel.balance.currency or currency
+        lines.append(f"💰 Balance: <b>{panel_money(panel.balance.amount, panel_currency)}</b>")
+        if panel.low_balance:
+            lines.append(
+                f"⚠️ <b>Low balance</b>: the last 24 hours of orders cost "
+                f"{panel_money(panel.spent_last_day, panel_currency)}; top the panel up."
+            )
+    elif not panel.balance_offered:
+        lines.append("💰 Balance: not offered by this panel")
+    else:
+        lines.append(f"💰 Balance: ❌ {escape(panel.balance_error or 'failed')}")
+    listed = (
+        f" ({panel.services_listed} listed)"
+        if panel.services_listed != panel.services_on_sale
+        else ""
+    )
+    synced = "never synced" if panel.synced_at is None else f"synced {_moment(panel.synced_at)}"
+    lines.append(f"📚 Catalog: {panel.services_on_sale} services on sale{listed} · {synced}")
+    lines.append(f"📦 Orders: {panel.active_orders} active · {panel.held_orders} held for review")
+    if panel.backing_off:
+        lines.append(f"⏸ Status sync: backing off after {panel.failures} failure(s) in a row")
+    elif panel.failures:
+        lines.append(f"⚠️ Status sync: retrying after {panel.failures} failure(s) in a row")
+    else:
+        lines.append("🔄 Status sync: no recent failures")
+    lines.append(
+        f"🛠 Refill {_yes_no(panel.refill)} · Cancel {_yes_no(panel.cancel)} · "
+        f"Drip-feed {_yes_no(panel.dripfeed)}"
+    )
+    return "\n".join(lines)
+
+
+def panels_report(panels: Sequence[PanelOverview], currency: str) -> list[str]:
+    """The /panels answer, one block per panel, split into messages Telegram accepts."""
+    header = f"🏦 <b>Panels</b> ({len(panels)})"
+    messages: list[str] = []
+    current = header
+    for panel in panels:
+        block = panel_block(panel, currency)
+        if len(current) + 2 + len(block) > MAX_TEXT:
+            messages.append(current)
+            current = block
+        else:
+            current += "\n\n" + block
+    messages.append(current)
+    return messages
+
+
+def _entry_line(
+    amount: Decimal, kind: str, reason: str, admin_id: int | None, when: datetime, currency: str
+) -> str:
+    sign = "+" if amount > 0 else "−"
+    label = _KIND_LABELS.get(kind, kind.capitalize())
+    detail = f": {escape(_cut(reason, REASON_SHOWN))}" if reason else ""
+    by = f" · by admin <code>{admin_id}</code>" if admin_id is not None else ""
+    return f"{sign}{money(abs(amount), currency)} · {escape(label)}{detail}{by} · {_moment(when)}"
+
+
+def customer_report(overview: CustomerOverview, currency: str) -> str:
+    """Describe a customer for an admin: who, balance, latest payments and orders."""
+    user = overview.user
+    lines = [
+        f"👤 {customer(user.first_name, user.username, user.user_id)}",
+        f"Registered {_moment(user.created_at)}",
+        "🚫 Blocked: yes (they blocked the bot)" if user.is_blocked else "Blocked: no",
+        f"💰 Balance: <b>{money(overview.balance, currency)}</b>",
+        "",
+        "<b>Latest ledger entries</b>",
+    ]
+    if not overview.entries:
+        lines.append("None yet.")
+    for entry in overview.entries:
+        lines.append(
+            _entry_line(
+                entry.amount, entry.kind, entry.reason, entry.admin_id, entry.created_at, currency
+            )
+        )
+    lines += ["", f"<b>Latest orders</b> ({len(overview.orders)} of {overview.order_count})"]
+    if not overview.orders:
+        lines[-1] = "<b>Latest orders</b>"
+        lines.append("None yet.")
+    for order in overview.orders:
+        charged = "" if order.charged else " (not charged)"
+        lines.append(
+            f"#{order.order_id} · {escape(_cut(order.service_name, NAME_SHOWN))} · "
+            f"{escape(notification_texts.status_label(order.status))} · "
+            f"{money(order.price, currency)}{charged}"
+        )
+    return "\n".join(lines)
+
+
+def your_id(user_id: int, *, is_admin: bool) -> str:
+    """Tell a user their Telegram ID and how an owner makes themselves an admin with it."""
+    text = f"🆔 Your Telegram user ID: <code>{user_id}</code>"
+    if is_admin:
+        return text + "\nYou are an administrator of this bot."
+    return (
+        text + "\n\nIf you own this bot, put this number in <code>ADMIN_IDS</code> in its "
+        "settings (the <code>.env</code> file; several IDs separated by commas) and restart "
+        "it: you get the admin commands. Customers can give it to the shop's administrator "
+        "when asking for a top-up."
+    )
 
 
 # ---------------------------------------------------------------- errors and stale buttons

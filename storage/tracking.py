@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -11,14 +12,40 @@ from storage import events as event_rows
 from storage import outbox as outbox_rows
 from storage.db import Database, money_text, now_text
 
-# Every column an OrderRecord is built from, plus what sync compares and flags.
-ORDER_COLUMNS = (
-    "order_id, user_id, chat_id, panel, panel_order_id, item_id, service_id, service_name,"
-    " order_type, link, quantity, fields, price, cost, charged, status, remains, start_count,"
-    " charge, currency, error, not_found, created_at, updated_at, checked_at"
+# Every column an OrderRecord is built from, plus what sync compares and flags, in the order
+# the rows below hold them (sync reads the hot ones by position).
+ORDER_FIELDS = (
+    "order_id",
+    "user_id",
+    "chat_id",
+    "panel",
+    "panel_order_id",
+    "item_id",
+    "service_id",
+    "service_name",
+    "order_type",
+    "link",
+    "quantity",
+    "fields",
+    "price",
+    "cost",
+    "charged",
+    "status",
+    "remains",
+    "start_count",
+    "charge",
+    "currency",
+    "error",
+    "not_found",
+    "created_at",
+    "updated_at",
+    "checked_at",
 )
+ORDER_COLUMNS = ", ".join(ORDER_FIELDS)
 # SQLite's default limit on ``?`` in one statement is 999 on old builds; stay well below.
 _IN_CHUNK = 500
+# Active orders converted between two turns of the event loop.
+_ACTIVE_SLICE = 5000
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,7 +85,11 @@ class NewRefund:
 
 
 async def active_orders(db: Database, panel: str, statuses: Sequence[str]) -> list[ActiveOrder]:
-    """A panel's orders in ``statuses`` that carry the panel's order ID, oldest first."""
+    """A panel's orders in ``statuses`` that carry the panel's order ID, oldest first.
+
+    Converted a slice at a time, so that a panel with a hundred thousand orders does not
+    hold up the event loop (and the other panels' requests) meanwhile.
+    """
     marks = ", ".join("?" for _ in statuses)
     rows = await db.fetch_all(
         "SELECT order_id, panel_order_id, status, remains, start_count, charge FROM orders"
@@ -66,17 +97,22 @@ async def active_orders(db: Database, panel: str, statuses: Sequence[str]) -> li
         " ORDER BY order_id",
         [panel, *statuses],
     )
-    return [
-        ActiveOrder(
-            order_id=int(row[0]),
-            panel_order_id=str(row[1]),
-            status=str(row[2]),
-            remains=None if row[3] is None else int(row[3]),
-            start_count=None if row[4] is None else int(row[4]),
-            charge=None if row[5] is None else str(row[5]),
-        )
-        for row in rows
-    ]
+    found: list[ActiveOrder] = []
+    for start in range(0, len(rows), _ACTIVE_SLICE):
+        if start:
+            await asyncio.sleep(0)
+        found += [
+            ActiveOrder(
+                order_id=int(row[0]),
+                panel_order_id=str(row[1]),
+                status=str(row[2]),
+                remains=None if row[3] is None else int(row[3]),
+                start_count=None if row[4] is None else int(row[4]),
+                charge=None if row[5] is None else str(row[5]),
+            )
+            for row in rows[start : start + _ACTIVE_SLICE]
+        ]
+    return found
 
 
 async def orders_by_id(db: Database, order_ids: Sequence[int]) -> dict[int, sqlite3.Row]:
@@ -145,75 +181,117 @@ async def apply_updates(db: Database, updates: Iterable[OrderUpdate]) -> None:
             await db.conn.executemany(_UPDATE, rows)
 
 
+def _require_transaction(db: Database) -> None:
+    """The write functions below compose into their caller's transaction (no savepoint of
+    their own: one round trip to the database thread fewer each way)."""
+    if not db.conn.in_transaction:
+        raise RuntimeError("call this inside `async with db.transaction():`")
+
+
 async def record_answers(
     db: Database,
     checked: Sequence[int],
     updates: Sequence[OrderUpdate],
     events: Sequence[event_rows.NewEvent],
     messages: Sequence[outbox_rows.NewMessage],
+    refunds: Sequence[tuple[NewRefund, Decimal]] = (),
 ) -> None:
     """Write one panel answer in one go: when each order was checked, what changed, the
-    history, and the messages (a message whose dedupe key was queued before is skipped)."""
+    history, the messages (a message whose dedupe key was queued before is skipped) and the
+    refunds, each with the balance it leaves (see ``refund_balances``).
+
+    Runs inside the caller's transaction. The statements are queued to the database thread
+    together and run there one after the other: one round trip through the event loop for
+    the whole answer instead of one per statement (each waits its turn behind whatever the
+    loop is busy with, and the transaction holds up every other writer meanwhile).
+    """
+    _require_transaction(db)
     now = now_text()
-    async with db.transaction():
-        for start in range(0, len(checked), _IN_CHUNK):
-            chunk = list(checked[start : start + _IN_CHUNK])
-            marks = ", ".join("?" for _ in chunk)
-            await db.conn.execute(
+    conn = db.conn
+    statements: list[Awaitable[object]] = []
+    for start in range(0, len(checked), _IN_CHUNK):
+        chunk = list(checked[start : start + _IN_CHUNK])
+        marks = ", ".join("?" for _ in chunk)
+        statements.append(
+            conn.execute(
                 f"UPDATE orders SET checked_at = ? WHERE order_id IN ({marks})", [now, *chunk]
             )
-        if updates:
-            await db.conn.executemany(_UPDATE, _update_params(updates, now))
-        if events:
-            await db.conn.executemany(
-                event_rows.INSERT, [event_rows.insert_params(e, now) for e in events]
-            )
-        if messages:
-            await db.conn.executemany(
+        )
+    if updates:
+        statements.append(conn.executemany(_UPDATE, _update_params(updates, now)))
+    if events:
+        statements.append(
+            conn.executemany(event_rows.INSERT, [event_rows.insert_params(e, now) for e in events])
+        )
+    if messages:
+        statements.append(
+            conn.executemany(
                 outbox_rows.INSERT, [outbox_rows.insert_params(m, now) for m in messages]
             )
+        )
+    if refunds:
+        statements.append(
+            conn.executemany(
+                "INSERT INTO ledger (user_id, amount, balance_after, kind, reason, order_id,"
+                " admin_id, created_at) VALUES (?, ?, ?, 'refund', ?, ?, NULL, ?)",
+                [
+                    (
+                        r.user_id,
+                        money_text(r.amount),
+                        money_text(balance),
+                        r.reason,
+                        r.order_id,
+                        now,
+                    )
+                    for r, balance in refunds
+                ],
+            )
+        )
+    # Every statement finishes before a failure is raised, so the caller's rollback comes
+    # after all of them.
+    for outcome in await asyncio.gather(*statements, return_exceptions=True):
+        if isinstance(outcome, BaseException):
+            raise outcome
 
 
-async def append_refunds(db: Database, refunds: Sequence[NewRefund]) -> dict[int, Decimal]:
-    """Write refund ledger entries, each user's balance carried from entry to entry in this
-    transaction; return {order ID: balance after}.
+async def refund_balances(db: Database, refunds: Sequence[NewRefund]) -> dict[int, Decimal]:
+    """The balance each refund leaves, each user's carried from refund to refund in order:
+    {order ID: balance after}, for ``record_answers`` to write in the same transaction.
 
-    Raises ``sqlite3.IntegrityError`` (writing none of them) when any order was refunded
-    before: the ledger takes one refund per order.
+    An order refunded before is left out (the ledger takes one refund per order; its unique
+    index refuses a second one whatever happens). Runs inside the caller's transaction, so
+    what it reads cannot change before the refunds are written.
     """
+    _require_transaction(db)
     if not refunds:
         return {}
-    now = now_text()
-    async with db.transaction():
-        balances: dict[int, Decimal] = {}
-        user_ids = sorted({r.user_id for r in refunds})
-        for start in range(0, len(user_ids), _IN_CHUNK):
-            chunk = user_ids[start : start + _IN_CHUNK]
-            marks = ", ".join("?" for _ in chunk)
-            rows = await db.fetch_all(
-                "SELECT user_id, balance_after FROM ledger WHERE entry_id IN ("
-                f" SELECT MAX(entry_id) FROM ledger WHERE user_id IN ({marks}) GROUP BY user_id)",
-                chunk,
-            )
-            balances.update({int(row[0]): Decimal(row[1]) for row in rows})
-        entries = []
-        after: dict[int, Decimal] = {}
-        for refund in refunds:
-            balance = balances.get(refund.user_id, Decimal(0)) + refund.amount
-            balances[refund.user_id] = after[refund.order_id] = balance
-            entries.append(
-                (
-                    refund.user_id,
-                    money_text(refund.amount),
-                    money_text(balance),
-                    refund.reason,
-                    refund.order_id,
-                    now,
-                )
-            )
-        await db.conn.executemany(
-            "INSERT INTO ledger (user_id, amount, balance_after, kind, reason, order_id,"
-            " admin_id, created_at) VALUES (?, ?, ?, 'refund', ?, ?, NULL, ?)",
-            entries,
+    balances: dict[int, Decimal] = {}
+    refunded: set[int] = set()
+    user_ids = sorted({r.user_id for r in refunds})
+    order_ids = sorted({r.order_id for r in refunds})
+    for start in range(0, max(len(user_ids), len(order_ids)), _IN_CHUNK // 2):
+        users = user_ids[start : start + _IN_CHUNK // 2]
+        orders = order_ids[start : start + _IN_CHUNK // 2]
+        # Both questions in one query: each user's latest balance, and which orders were
+        # refunded before.
+        rows = await db.fetch_all(
+            "SELECT user_id, balance_after, NULL FROM ledger WHERE entry_id IN ("
+            " SELECT MAX(entry_id) FROM ledger"
+            f" WHERE user_id IN ({', '.join('?' for _ in users)}) GROUP BY user_id)"
+            " UNION ALL SELECT NULL, NULL, order_id FROM ledger"
+            f" WHERE kind = 'refund' AND order_id IN ({', '.join('?' for _ in orders)})",
+            [*users, *orders],
         )
+        for user_id, balance, order_id in rows:
+            if order_id is None:
+                balances[int(user_id)] = Decimal(balance)
+            else:
+                refunded.add(int(order_id))
+    after: dict[int, Decimal] = {}
+    for refund in refunds:
+        if refund.order_id in refunded:
+            continue
+        refunded.add(refund.order_id)
+        balance = balances.get(refund.user_id, Decimal(0)) + refund.amount
+        balances[refund.user_id] = after[refund.order_id] = balance
     return after

@@ -31,7 +31,12 @@ from enum import StrEnum
 
 from bot.panels.base import PanelClient
 from bot.panels.errors import InvalidRequest, OrderOutcomeUnknown, PanelError
-from bot.panels.models import OrderRequest, OrderStatus, OrderType
+from bot.panels.models import (
+    OrderRequest,
+    OrderStatus,
+    OrderType,
+    parse_int,
+)
 from bot.services import notifications, wallet
 from bot.services.catalog import get_item, quote
 from bot.services.common import Page, page_window
@@ -89,6 +94,28 @@ class OrderRecord:
     error: str | None = None
     # The panel answered that it does not know the order's ID (it is held for review).
     not_found: bool = False
+
+    @property
+    def total_units(self) -> int | None:
+        """Units the panel counts ``remains`` against, or None when no count is knowable."""
+        return total_units(self.order_type, self.quantity, self.fields)
+
+
+def total_units(order_type: OrderType, quantity: int, fields: Mapping[str, str]) -> int | None:
+    """Units an order's ``remains`` counts down from, or None when no count is knowable.
+
+    A drip-feed delivers ``quantity`` every run. Packages and subscriptions have no total
+    that panels agree on (a package's remains may count lines, or the one package), so a
+    partial one is never refunded by arithmetic: an admin settles it.
+    """
+    if order_type in (
+        OrderType.PACKAGE,
+        OrderType.CUSTOM_COMMENTS_PACKAGE,
+        OrderType.SUBSCRIPTIONS,
+    ):
+        return None
+    runs = parse_int(fields.get("runs")) or 1
+    return quantity * max(runs, 1) if quantity > 0 else None
 
 
 # Given the settled order and the customer's balance after the decision, the text (HTML) to

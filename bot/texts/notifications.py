@@ -93,11 +93,11 @@ def _link_line(order: OrderRecord) -> str:
 
 def _numbers(order: OrderRecord) -> str:
     lines: list[str] = []
-    delivered = delivered_of(order.quantity, order.remains)
-    if delivered is not None and order.quantity > 1:
-        lines.append(progress_bar(delivered, order.quantity))
-        remains = order.quantity - delivered
-        lines.append(f"Delivered {delivered:,} of {order.quantity:,} · remains {remains:,}")
+    total = order.total_units or 0
+    delivered = delivered_of(total, order.remains)
+    if delivered is not None and total > 1:
+        lines.append(progress_bar(delivered, total))
+        lines.append(f"Delivered {delivered:,} of {total:,} · remains {total - delivered:,}")
     if order.start_count is not None and order.status != "pending":
         lines.append(f"Start count: {order.start_count:,}")
     return "".join(f"\n{line}" for line in lines)

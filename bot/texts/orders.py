@@ -162,7 +162,7 @@ def order_card(
         lines.append(f"Start count: {order.start_count:,}")
     if order.remains is not None:
         lines.append(f"Remains: {order.remains:,}")
-    bar = progress_bar(order.quantity, order.remains)
+    bar = progress_bar(order.total_units or 0, order.remains)
     if bar is not None:
         lines.append(bar)
     lines.append(f"Placed: {moment(order.created_at)}")

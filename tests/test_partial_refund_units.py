@@ -7,7 +7,7 @@ from decimal import Decimal
 from bot.panels.models import OrderRequest, OrderType
 from bot.services import catalog, ordering, wallet
 from bot.services.ordering import OrderRecord, PlacementKind
-from tests.fakes.tracking_fixtures import CUSTOMER, Tracking
+from tests.fakes.tracking_fixtures import ADMIN_CHAT, CUSTOMER, Tracking
 
 
 async def place(shop: Tracking, request_fields: dict[str, object], **flags: bool) -> OrderRecord:
@@ -45,10 +45,11 @@ async def test_a_partial_drip_feed_refunds_the_share_of_all_its_runs(
     before = await wallet.get_balance(tracking_shop.db, CUSTOMER)
     # The panel delivered three runs of four: a quarter of all units remains.
     tracking_shop.set_status(order, "Partial", remains=per_run)
-    await tracking_shop.sync()
+    await tracking_shop.sync(admin_chat_ids=[ADMIN_CHAT])
     refunded = await wallet.get_balance(tracking_shop.db, CUSTOMER) - before
     assert refunded == (order.price / 4).quantize(Decimal("0.01"), rounding="ROUND_DOWN")
     assert refunded < order.price
+    assert await tracking_shop.messages(ADMIN_CHAT) == []  # settled: nothing for admins
 
 
 async def test_a_partial_package_is_never_refunded_whole_by_arithmetic(
@@ -66,8 +67,11 @@ async def test_a_partial_package_is_never_refunded_whole_by_arithmetic(
     # A package's remains may count lines or the one package: no share can be trusted, so
     # nothing is refunded automatically (an admin settles it with /credit).
     tracking_shop.set_status(order, "Partial", remains=1)
-    await tracking_shop.sync()
+    await tracking_shop.sync(admin_chat_ids=[ADMIN_CHAT])
+    await tracking_shop.sync(admin_chat_ids=[ADMIN_CHAT])  # seen twice, told once
     assert await wallet.get_balance(tracking_shop.db, CUSTOMER) == before
+    [alert] = await tracking_shop.messages(ADMIN_CHAT)
+    assert f"#{order.order_id}" in alert and "/credit" in alert
     assert (await tracking_shop.order(order.order_id)).status == "partial"
     told = await tracking_shop.messages()
     assert any("partially completed" in text and "refunded" not in text for text in told)

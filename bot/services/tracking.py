@@ -390,7 +390,7 @@ async def _apply_answers(
             row = rows.get(known.order_id)
             if row is None or row["panel_order_id"] != known.panel_order_id:
                 continue
-            change = _change_for(row, info, admins)
+            change = _change_for(row, info, admins, currency)
             if change is not None:
                 changes.append(change)
         refunds = await _refunds_due(db, [c.after for c in changes if c.refund > 0])
@@ -443,7 +443,7 @@ def _log_change(change: _Change) -> None:
 
 
 def _change_for(
-    row: sqlite3.Row, info: OrderStatusInfo, admins: tuple[int, ...]
+    row: sqlite3.Row, info: OrderStatusInfo, admins: tuple[int, ...], currency: str = "USD"
 ) -> _Change | None:
     """Work out one order's change from the panel's answer; None when nothing changed.
 
@@ -480,6 +480,18 @@ def _change_for(
         old_remains if remains is None else remains,
         old_start_count if start_count is None else start_count,
     )
+    refund = refund_due(after)
+    messages: list[outbox_rows.NewMessage] = []
+    if status == OrderStatus.PARTIAL.value != old_status and after.charged and not refund:
+        # No share could be counted (a package, a subscription, no remains): admins settle it.
+        messages = [
+            notifications.new_message(
+                admin,
+                texts.admin_partial_unsettled(after, currency),
+                dedupe_key=f"admin:{admin}:order:{order_id}:partial",
+            )
+            for admin in admins
+        ]
     return _Change(
         update=tracking_rows.OrderUpdate(
             order_id, status, remains, start_count, info.charge, info.currency, False, None
@@ -489,8 +501,8 @@ def _change_for(
         ),
         after=after,
         news=_is_news(total, old_status, old_remains, status, after.remains),
-        refund=refund_due(after),
-        messages=[],
+        refund=refund,
+        messages=messages,
     )
 
 

@@ -152,6 +152,17 @@ def admin_order_not_found(order: OrderRecord, panel_words: str) -> str:
     )
 
 
+def admin_partial_unsettled(order: OrderRecord, currency: str = "USD") -> str:
+    """Ask the admins to settle a partial order whose undelivered share cannot be counted."""
+    remains = "not given" if order.remains is None else f"{order.remains:,}"
+    return (
+        f"⚠️ Order <b>#{order.order_id}</b> of user <code>{order.user_id}</code> "
+        f"({escape(order.service_name)}) ended <b>partial</b> (remains: {remains}), and its "
+        f"undelivered share cannot be counted, so nothing was refunded automatically. It cost "
+        f"the customer {money(order.price, currency)}: settle it with /credit if due."
+    )
+
+
 def request_update(kind: str, order_id: int, status: str, error: str | None = None) -> str:
     """Tell the customer a refill or cancel request moved on."""
     what = "Refill" if kind == "refill" else "Cancellation"

@@ -8,16 +8,14 @@ from __future__ import annotations
 
 import re
 import time
-import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from decimal import Decimal
 
 from bot import jobs, texts
-from bot.panels.models import OrderRequest, OrderType
 from bot.panels.registry import make_client
-from bot.services import backoffice, catalog, ordering, users, wallet
-from bot.services.ordering import OrderRecord, PlacementKind
+from bot.services import backoffice, catalog, users, wallet
+from tests.fakes.chat_orders import place
 from tests.fakes.telegram_fixtures import ADMIN_ID, BotEnv, FakeUser, Msg
 
 HOSTILE_NAME = "<b>Eve</b> & <i>co"
@@ -34,33 +32,6 @@ async def customer(
     await wallet.credit(env.db, user.user_id, funds, reason="paid <cash>", admin_id=ADMIN_ID)
     user.replies()
     return user
-
-
-async def place(env: BotEnv, user: FakeUser, *, lost: bool = False) -> OrderRecord:
-    """Place a Default order of the sandbox's first such service; ``lost``: answer lost."""
-    service = env.sandbox.find_service(OrderType.DEFAULT)
-    page = await catalog.search_services(env.db, str(service.service_id), 0, 50)
-    [item] = [i for i in page.items if i.service.service_id == str(service.service_id)]
-    if lost:
-        env.sandbox.faults.add("error_after_create")
-    result = await ordering.place_order(
-        env.db,
-        env.app.bot_data.panels,
-        user_id=user.user_id,
-        chat_id=user.chat_id,
-        item_id=item.item_id,
-        request=OrderRequest(
-            service_id=item.service.service_id,
-            type=OrderType.DEFAULT,
-            link="https://instagram.com/ann",
-            quantity=max(item.service.min, 100),
-        ),
-        idempotency_key=uuid.uuid4().hex,
-    )
-    expected = PlacementKind.HELD if lost else PlacementKind.PLACED
-    assert result.kind is expected, result.message
-    assert result.order is not None
-    return result.order
 
 
 async def ask_panels(admin: FakeUser) -> Msg:

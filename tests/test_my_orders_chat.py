@@ -7,79 +7,21 @@ dialect); orders are placed with the ordering service, as the order conversation
 from __future__ import annotations
 
 import asyncio
-import uuid
-from decimal import Decimal
 from typing import Any
 
 from bot import texts as common_texts
 from bot.callbacks import Action, encode
-from bot.panels.models import OrderRequest, OrderType
-from bot.services import catalog, ordering, tracking, wallet
-from bot.services.catalog import CatalogItem
-from bot.services.ordering import OrderRecord, PlacementKind
+from bot.services import tracking
+from bot.services.ordering import OrderRecord
 from bot.texts import orders as texts
+from tests.fakes.chat_orders import LINK, customer, drawn_card, place
 from tests.fakes.telegram_fixtures import BotEnv, FakeUser, Msg
-
-LINK = "https://instagram.com/p/abc<def>"
-CARD_TITLE = "📦 Order #"
-
 
 # --------------------------------------------------------------------------- helpers
 
 
-async def customer(env: BotEnv, name: str = "Ann", funds: Decimal = Decimal(500)) -> FakeUser:
-    user = env.user(first_name=name, username=name.lower())
-    await user.send("/start")
-    await wallet.credit(env.db, user.user_id, funds, reason="test top-up")
-    user.replies()
-    return user
-
-
-async def item_for(env: BotEnv, service_id: int | str) -> CatalogItem:
-    page = await catalog.search_services(env.db, str(service_id), 0, 50)
-    for item in page.items:
-        if item.service.service_id == str(service_id):
-            return item
-    raise AssertionError(f"service {service_id} is not on sale")
-
-
-async def place(
-    env: BotEnv, user: FakeUser, *, refill: bool | None = None, cancel: bool | None = None
-) -> OrderRecord:
-    """Place a Default-type order of the sandbox's first service with these flags."""
-    service = env.sandbox.find_service(OrderType.DEFAULT, refill=refill, cancel=cancel)
-    item = await item_for(env, service.service_id)
-    result = await ordering.place_order(
-        env.db,
-        env.app.bot_data.panels,
-        user_id=user.user_id,
-        chat_id=user.chat_id,
-        item_id=item.item_id,
-        request=OrderRequest(
-            service_id=item.service.service_id,
-            type=OrderType.DEFAULT,
-            link=LINK,
-            quantity=max(item.service.min, 100),
-        ),
-        idempotency_key=uuid.uuid4().hex,
-    )
-    assert result.kind is PlacementKind.PLACED, result.message
-    assert result.order is not None
-    return result.order
-
-
 def panel_calls(env: BotEnv, action: str) -> list[Any]:
     return [r for r in env.sandbox.requests if r.action == action]
-
-
-def drawn_card(user: FakeUser) -> Msg:
-    """The order card as the bot last drew it since the previous look.
-
-    Not ``user.last()``: the outbox may deliver a status notice into the chat at any moment.
-    """
-    cards = [m for m in user.replies() if CARD_TITLE in m.text]
-    assert cards, "the bot did not draw an order card"
-    return cards[-1]
 
 
 async def delivered(user: FakeUser, words: str) -> Msg:

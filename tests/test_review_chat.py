@@ -6,45 +6,25 @@ creates the order and then answers 502 (``error_after_create``).
 
 from __future__ import annotations
 
-import uuid
 from decimal import Decimal
 
 from bot.callbacks import Action, encode
-from bot.panels.models import OrderRequest, OrderType
 from bot.services import ordering, wallet
-from bot.services.ordering import OrderRecord, PlacementKind
+from bot.services.ordering import OrderRecord
 from bot.texts import orders as texts
 from storage import orders as order_rows
+from tests.fakes.chat_orders import customer, drawn_card, place
 from tests.fakes.telegram_fixtures import BotEnv, FakeUser
-from tests.test_my_orders_chat import customer, drawn_card, item_for, place
 
 FUNDS = Decimal(500)
 
 
 async def held_order(env: BotEnv, user: FakeUser) -> tuple[OrderRecord, str]:
     """Place an order whose answer is lost; return it and the ID the panel gave it."""
-    service = env.sandbox.find_service(OrderType.DEFAULT)
-    item = await item_for(env, service.service_id)
     known = set(env.sandbox.orders)
-    env.sandbox.faults.add("error_after_create")
-    result = await ordering.place_order(
-        env.db,
-        env.app.bot_data.panels,
-        user_id=user.user_id,
-        chat_id=user.chat_id,
-        item_id=item.item_id,
-        request=OrderRequest(
-            service_id=item.service.service_id,
-            type=OrderType.DEFAULT,
-            link="https://example.com/p/1",
-            quantity=max(item.service.min, 100),
-        ),
-        idempotency_key=uuid.uuid4().hex,
-    )
-    assert result.kind is PlacementKind.HELD, result.message
-    assert result.order is not None
+    order = await place(env, user, lost=True)
     (panel_id,) = set(env.sandbox.orders) - known
-    return result.order, panel_id
+    return order, panel_id
 
 
 async def told(env: BotEnv, user: FakeUser) -> list[str]:

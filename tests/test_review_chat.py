@@ -27,6 +27,19 @@ async def held_order(env: BotEnv, user: FakeUser) -> tuple[OrderRecord, str]:
     return order, panel_id
 
 
+async def admin_alerted(env: BotEnv, order: OrderRecord) -> None:
+    """Wait until the outbox delivered the admins' "panel lost this order" alert, so that it
+    cannot land between a command and the reply the test reads next."""
+    await env.wait_until(
+        lambda: any(
+            "unknown to" in str(c.params.get("text"))
+            and f"#{order.order_id}" in str(c.params.get("text"))
+            for c in env.calls("sendMessage")
+        ),
+        what="the admins' alert",
+    )
+
+
 async def told(env: BotEnv, user: FakeUser) -> list[str]:
     """Every message queued in the outbox for this user (sent or not yet)."""
     rows = await env.db.conn.execute_fetchall(
@@ -151,6 +164,7 @@ async def test_an_order_the_panel_no_longer_knows_comes_to_review(bot_env: BotEn
     assert "Under review" in drawn_card(ann).text
 
     admin = bot_env.admin()
+    await admin_alerted(bot_env, order)
     await admin.send("/review")
     card = admin.last()
     assert f"Order #{order.order_id}" in card.text
@@ -193,6 +207,7 @@ async def test_an_order_the_panel_lost_is_marked_placed_under_its_own_id(
     assert lost is not None and lost.not_found and lost.status == ordering.REVIEW
 
     admin = bot_env.admin()
+    await admin_alerted(bot_env, order)
     await admin.send("/review")
     await admin.tap(texts.BTN_MARK_PLACED)
     await admin.send(order.panel_order_id)

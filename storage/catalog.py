@@ -231,3 +231,20 @@ async def panel_service_count(db: Database, panel: str) -> int:
         "SELECT COUNT(*) FROM services WHERE panel = ? AND available = 1", (panel,)
     )
     return int(next(iter(rows))[0])
+
+
+async def retire_other_panels(db: Database, keep: Sequence[str]) -> int:
+    """Take every service of a panel not in ``keep`` off sale; return how many left.
+
+    The rows stay (old orders point at them), so a panel configured again comes back on
+    sale with its next sync.
+    """
+    other = f"panel NOT IN ({', '.join('?' for _ in keep)})" if keep else "1"
+    async with db.transaction():
+        cursor = await db.conn.execute(
+            f"UPDATE services SET available = 0 WHERE available = 1 AND {other}", tuple(keep)
+        )
+        await db.conn.execute(
+            f"UPDATE categories SET available = 0 WHERE available = 1 AND {other}", tuple(keep)
+        )
+    return max(cursor.rowcount, 0)

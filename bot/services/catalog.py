@@ -163,6 +163,15 @@ async def sync_catalogs(
     return reports
 
 
+async def withdraw_unconfigured(db: Database, configured: Sequence[str]) -> int:
+    """Take the services of panels that are no longer configured off sale (their orders and
+    history stay readable); return how many services left the shop."""
+    withdrawn = await catalog_rows.retire_other_panels(db, configured)
+    if withdrawn:
+        log.info("%d services of panels no longer configured are off sale", withdrawn)
+    return withdrawn
+
+
 async def _fetch(name: str, client: PanelClient) -> list[Service] | str:
     try:
         services = await client.services()

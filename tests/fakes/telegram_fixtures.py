@@ -247,9 +247,12 @@ class BotEnv:
         await close_resources(app)
         await app.shutdown()
 
-    async def restart(self) -> None:
-        """Stop the bot and start a new application on the same database and persistence."""
+    async def restart(self, pause: float = 0) -> None:
+        """Stop the bot and start a new application on the same database and persistence,
+        ``pause`` seconds later (time the bot is down)."""
         await self.stop()
+        if pause:
+            await asyncio.sleep(pause)
         self.app = _build(self.settings)
         self._processed = 0
         await self.start()

@@ -8,6 +8,7 @@ quirks included; ``SandboxPanel`` also carries the plain-Python test controls.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import logging
 import random
@@ -207,10 +208,32 @@ class SandboxPanel:
         self.clock.advance(seconds)
         self.books.settle()
 
-    def set_status(self, order_id: str, status: str, remains: int | None = None) -> None:
-        """Pin an order to a status ("Completed", "Partial", ...); it stops moving on its own."""
+    def set_status(
+        self,
+        order_id: str,
+        status: str,
+        remains: int | None = None,
+        *,
+        remains_unknown: bool = False,
+    ) -> None:
+        """Pin an order to a status ("Completed", "Partial", ...); it stops moving on its own.
+
+        ``remains_unknown``: the status answer says ``"remains": "Unknown"``, as some panels
+        do for a partial they cannot count.
+        """
         self.books.settle()
         self.books.set_status(str(order_id), status, remains)
+        self.books.orders[str(order_id)].remains_unknown = remains_unknown
+
+    def set_rate(self, service_id: str | int, rate: Decimal) -> None:
+        """Change a service's price (per 1000 or per package), as a panel does now and then."""
+        old = self.books.services[str(service_id)]
+        new = dataclasses.replace(old, rate=Decimal(rate), rate_text=str(rate))
+        self.catalog[self.catalog.index(old)] = new
+        self.books.services[str(service_id)] = new
+        self._techs_types = {str(s.service_id): s for s in smmtechs_types(self.catalog)}
+        self._bodies.clear()
+        self._prepare_bodies()
 
     def forget_order(self, order_id: str) -> None:
         """Make the panel answer "Incorrect order ID" for an order from now on."""

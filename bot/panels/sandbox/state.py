@@ -141,6 +141,8 @@ class SandboxOrder:
     refunded: Decimal = Decimal(0)
     pinned_status: str | None = None
     pinned_remains: int | None = None
+    # The status answer says "remains": "Unknown" (a test control).
+    remains_unknown: bool = False
     settled: bool = False
     refill_ids: list[str] = field(default_factory=list)
     cancel_id: str | None = None
@@ -456,7 +458,7 @@ class SandboxBooks:
             "charge": money_text(order.shown_charge(status, remains)),
             "start_count": "0" if status == PENDING else str(order.start_count),
             "status": status,
-            "remains": str(remains),
+            "remains": "Unknown" if order.remains_unknown else str(remains),
             "currency": self.currency,
         }
 

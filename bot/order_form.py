@@ -40,6 +40,8 @@ NO = "no"
 MAX_RUNS = 1000
 MAX_INTERVAL_MINUTES = 7 * 24 * 60
 MAX_ANSWER_NUMBER = 100
+# A subscription is billed per post it covers, so the customer always names how many.
+MAX_POSTS = 10_000
 MAX_TEXT_LENGTH = 2000
 
 _LINK = re.compile(r"^https?://[^\s/]+\.[^\s]+$", re.I)
@@ -139,8 +141,8 @@ def _step(name: str, service: Service, values: Mapping[str, Any]) -> Step:
         return Step(
             name,
             "New posts",
-            "How many future posts should be covered? Send a number, or Skip for no limit.",
-            optional=True,
+            f"How many future posts should be covered? Send a number from 1 to {MAX_POSTS:,}. "
+            "The price covers the maximum per post for each of them.",
         )
     if name == Field.OLD_POSTS:
         return Step(
@@ -313,13 +315,15 @@ def parse_answer(
         return number
     if name == Field.POSTS:
         number = _whole(raw, "the number of posts")
-        if number < 1:
-            raise FormError("Send at least 1 post, or Skip for no limit.")
+        if not 1 <= number <= MAX_POSTS:
+            raise FormError(f"Send a number of posts from 1 to {MAX_POSTS:,}.")
         return number
     if name == Field.OLD_POSTS:
         number = _whole(raw, "the number of existing posts")
         if number < 0:
             raise FormError("The number of existing posts cannot be negative.")
+        if number > MAX_POSTS:
+            raise FormError(f"At most {MAX_POSTS:,} existing posts.")
         return number
     if name == Field.EXPIRY:
         return _expiry(raw, today or datetime.now(UTC).date())
@@ -447,6 +451,22 @@ def build_request(service: Service, values: Mapping[str, Any]) -> OrderRequest:
         else:
             setattr(request, name, value)
     return request
+
+
+def price_basis(request: OrderRequest) -> str | None:
+    """Say how an order's total is counted when it is more than one quantity at the rate:
+    a subscription's posts, a drip-feed's runs. None for a plain order."""
+    quantity = request.effective_quantity()
+    if request.type is OrderType.SUBSCRIPTIONS:
+        posts = (request.posts or 0) + (request.old_posts or 0)
+        counted = f"{posts:,} posts" if posts != 1 else "1 post"
+        if request.old_posts:
+            counted += f" ({request.posts or 0:,} new + {request.old_posts:,} existing)"
+        units = quantity * max(posts, 1)
+        return f"Priced as up to {quantity:,} per post × {counted} = {units:,}"
+    if request.runs and not request.spec.per_package:
+        return f"Priced as {quantity:,} × {request.runs:,} runs = {quantity * request.runs:,}"
+    return None
 
 
 def describe(service: Service, values: Mapping[str, Any]) -> list[tuple[str, str]]:

@@ -96,7 +96,9 @@ def test_web_traffic_asks_the_keyword_or_referrer_only_for_its_traffic_type() ->
 def test_small_answer_sets_are_buttons_and_optional_fields_can_be_skipped() -> None:
     subs = {s.name: s for s in form.active_steps(service(OrderType.SUBSCRIPTIONS), {})}
     assert [c.value for c in subs["delay"].choices][:3] == ["0", "5", "10"]
-    assert subs["posts"].optional and subs["old_posts"].optional and subs["expiry"].optional
+    # Posts are billed one by one, so their number is never skipped ("no limit" is not sold).
+    assert not subs["posts"].optional
+    assert subs["old_posts"].optional and subs["expiry"].optional
     assert not subs["username"].optional
     web = {s.name: s for s in form.active_steps(service(OrderType.WEB_TRAFFIC), {})}
     assert web["device"].choices[0].label == "Desktop"
@@ -217,9 +219,10 @@ def test_subscription_min_and_max_stay_in_range_and_in_order() -> None:
 
 def test_subscription_optional_numbers_dates_and_delay() -> None:
     svc = service(OrderType.SUBSCRIPTIONS)
-    assert answer(svc, "posts", "skip") is None
+    assert error_of(svc, "posts", "skip").startswith("Send the number of posts as a whole")
     assert answer(svc, "posts", "5") == 5
-    assert error_of(svc, "posts", "0") == "Send at least 1 post, or Skip for no limit."
+    assert error_of(svc, "posts", "10001") == "Send a number of posts from 1 to 10,000."
+    assert error_of(svc, "posts", "0") == "Send a number of posts from 1 to 10,000."
     assert answer(svc, "old_posts", "0") == 0
     assert answer(svc, "expiry", "31/12/2030") == "2030-12-31"
     assert answer(svc, "expiry", "2030-06-15") == "2030-06-15"
@@ -239,7 +242,8 @@ def test_button_answers_and_skip() -> None:
     posts = form.step_named(subs, "posts", {})
     assert delay is not None and posts is not None
     assert form.choose(delay, "120") == 120
-    assert form.choose(posts, form.SKIP) is None
+    with pytest.raises(form.FormError, match="cannot be skipped"):
+        form.choose(posts, form.SKIP)
     with pytest.raises(FormError, match="cannot be skipped"):
         form.choose(delay, form.SKIP)
     with pytest.raises(FormError, match="Choose one of the buttons"):

@@ -347,6 +347,8 @@ class _Change:
     news: bool  # the customer hears about it (unless a refund makes it news anyway)
     refund: Decimal
     messages: list[outbox_rows.NewMessage]
+    # A partial whose undelivered share cannot be counted: the shop settles it by hand.
+    unsettled: bool = False
 
 
 async def _apply_answers(
@@ -405,7 +407,11 @@ async def _apply_answers(
                     outbox_rows.NewMessage(
                         after.chat_id,
                         texts.order_status(
-                            after, refund=refund, balance=balance, currency=currency
+                            after,
+                            refund=refund,
+                            balance=balance,
+                            currency=currency,
+                            settled_by_shop=change.unsettled,
                         ),
                         notifications.HTML,
                         _order_button_json(after.order_id),
@@ -474,16 +480,21 @@ def _change_for(
     total = total_units(OrderType(row["order_type"]), quantity, json.loads(row["fields"])) or 0
     if remains is not None and total:
         remains = min(remains, total)
+    partial = status == OrderStatus.PARTIAL.value
+    # A partial is refunded only from the count the panel gave with that very status: an
+    # earlier "remains" may predate deliveries made since.
+    countable = not partial or (remains is not None and total > 0)
     after = _record(
         row,
         status,
-        old_remains if remains is None else remains,
+        None if partial and remains is None else (old_remains if remains is None else remains),
         old_start_count if start_count is None else start_count,
     )
-    refund = refund_due(after)
+    refund = refund_due(after) if countable else Decimal(0)
+    unsettled = partial and not countable and after.charged
     messages: list[outbox_rows.NewMessage] = []
-    if status == OrderStatus.PARTIAL.value != old_status and after.charged and not refund:
-        # No share could be counted (a package, a subscription, no remains): admins settle it.
+    if unsettled and old_status != status:
+        # No share can be counted (a package, a subscription, no remains): admins settle it.
         messages = [
             notifications.new_message(
                 admin,
@@ -503,6 +514,7 @@ def _change_for(
         news=_is_news(total, old_status, old_remains, status, after.remains),
         refund=refund,
         messages=messages,
+        unsettled=unsettled,
     )
 
 

@@ -109,8 +109,10 @@ def order_status(
     refund: Decimal | None = None,
     balance: Decimal | None = None,
     currency: str = "USD",
+    settled_by_shop: bool = False,
 ) -> str:
-    """Tell the customer where an order stands now, and what was refunded if anything."""
+    """Tell the customer where an order stands now, and what was refunded if anything
+    (``settled_by_shop``: the undelivered part cannot be counted, the shop settles it)."""
     icon = _STATUS_ICONS.get(order.status, "ℹ️")
     head = {
         "in_progress": "is in progress",
@@ -130,6 +132,16 @@ def order_status(
         text += f" (now {money(balance, currency)})." if balance is not None else "."
     elif order.status in ("canceled", "refunded", "partial") and not order.charged:
         text += "\n\nNothing was charged for this order, so nothing is refunded."
+    elif settled_by_shop:
+        text += (
+            "\n\n💬 The undelivered part could not be counted automatically, so the shop will "
+            "settle your money for it with you."
+        )
+    elif order.status == "partial" and order.remains:
+        text += (
+            f"\n\nThe undelivered part comes to less than {money(Decimal('0.01'), currency)}, "
+            "so nothing is refunded."
+        )
     return text
 
 

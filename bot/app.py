@@ -29,10 +29,13 @@ from telegram.ext import (
 from bot import jobs, texts
 from bot.config import NO_TOKEN_MESSAGE, SANDBOX_PANEL_NAME, Settings, SettingsError
 from bot.context import BotData, Context
-from bot.handlers import admin, catalog, errors, ordering, orders, review, start, wallet
+from bot.handlers import admin, errors, orders, review, start, wallet
+from bot.handlers import catalog as catalog_handlers
+from bot.handlers import ordering as ordering_handlers
 from bot.panels.base import PanelConfig
 from bot.panels.registry import make_client
 from bot.persistence import SQLitePersistence
+from bot.services import catalog, ordering
 from bot.services.catalog import SyncReport
 from storage.db import open_database
 
@@ -73,13 +76,13 @@ def build_application(settings: Settings) -> BotApplication:
     # Group 0, first match wins: the conversations see their users' input first; the
     # catalog takes other typed text as a search, so only the catch-alls come after it.
     app.add_handlers(start.build_watchers(), group=-1)
-    app.add_handler(ordering.build_conversation(settings))
+    app.add_handler(ordering_handlers.build_conversation(settings))
     app.add_handlers(review.build_handlers())
     app.add_handlers(start.build_handlers())
     app.add_handlers(wallet.build_handlers())
     app.add_handlers(orders.build_handlers())
     app.add_handlers(admin.build_handlers())
-    app.add_handlers(catalog.build_handlers())
+    app.add_handlers(catalog_handlers.build_handlers())
     app.add_handlers(start.build_fallbacks())
     app.add_error_handler(errors.on_error)
     return app
@@ -124,6 +127,10 @@ async def open_resources(app: BotApplication) -> None:
             bot_data.panels[config.name] = client
             stack.push_async_callback(client.close)
         stack.callback(bot_data.panels.clear)
+        await catalog.withdraw_unconfigured(bot_data.db, list(bot_data.panels))
+        # Before any update is handled: this process has placed nothing yet, so every order
+        # still "placing" was left by one that stopped mid-request.
+        await ordering.hold_interrupted_placements(bot_data.db, review.held_alerts(bot_data))
     except BaseException:
         await stack.aclose()
         raise

@@ -41,6 +41,7 @@ class Action(StrEnum):
     BALANCE = "b"  # no args
     REVIEW = "rv"  # arg: local order number (admin)
     REVIEW_FAILED = "rvf"  # arg: local order number (admin)
+    REVIEW_CARD = "rc"  # arg: local order number (admin: open its review card)
     NOOP = "_"  # no args (page counters)
 
 
@@ -67,6 +68,7 @@ _SIGNATURES: dict[Action, str] = {
     Action.BALANCE: "",
     Action.REVIEW: "i",
     Action.REVIEW_FAILED: "i",
+    Action.REVIEW_CARD: "i",
     Action.NOOP: "",
 }
 _BY_VALUE = {a.value: a for a in Action}

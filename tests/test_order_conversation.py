@@ -299,13 +299,24 @@ async def test_list_and_subscription_answers_are_checked(bot_env: BotEnv) -> Non
     assert "Choose one of the buttons: No delay, 5 min" in user.last().text
     await user.tap("No delay")
     assert "Delay: No delay" in user.replies()[-2].text  # the answered question, edited
-    await user.tap(texts.BTN_SKIP)
+    # A subscription is billed per post, so "no limit" is not offered: a number is needed.
+    assert texts.BTN_SKIP not in user.last().button_texts
+    await user.send("0")
+    assert "Send a number of posts from 1 to 10,000." in user.last().text
+    await user.send("12")
     await user.tap(texts.BTN_SKIP)
     await user.send("01/01/2001")
     assert "That date has passed" in user.last().text
     await user.tap(texts.BTN_SKIP)
     summary = await summary_of(user)
-    assert "New posts: —" in summary.text
+    assert "New posts: 12" in summary.text
+    # The price covers the maximum per post for every post, and the summary says so.
+    per_post = low * 4
+    assert f"Priced as up to {per_post:,} per post × 12 posts = {per_post * 12:,}" in summary.text
+    price = (subscription.price_rate * per_post * 12 / 1000).quantize(
+        Decimal("0.01"), rounding=ROUND_CEILING
+    )
+    assert f"Total: {price} USD" in summary.text
 
 
 async def test_poll_answer_number_must_be_positive(bot_env: BotEnv) -> None:

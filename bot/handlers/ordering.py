@@ -7,12 +7,22 @@ button of the conversation carries the draft's token, and the token changes when
 question or summary is shown: only the latest prompt's buttons work, and an older one says
 it is out of date. The token of the confirmed summary is the order's idempotency key, so a
 double-tapped Confirm places exactly one order.
+
+The summary's price is part of what Confirm confirms: it is kept in the draft, and when the
+order would cost anything else at Confirm (a catalog re-sync, a markup change) nothing is
+charged and a fresh summary with the new price is shown instead. The draft also carries its
+own deadline (``CONVERSATION_TIMEOUT`` after the last step), so a draft that expired while
+the bot was down is refused after a restart just as PTB's in-memory timeout refuses it.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import secrets
+from collections.abc import Callable, Coroutine
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from telegram import CallbackQuery, InlineKeyboardMarkup, Update
@@ -31,6 +41,7 @@ from bot import order_form as form
 from bot.callbacks import Action, Callback, ForgedCallback, decode, pattern
 from bot.config import Settings
 from bot.context import Context
+from bot.handlers.review import held_alerts
 from bot.keyboards import ordering as keyboards
 from bot.services import catalog, ordering, users, wallet
 from bot.services.catalog import CatalogItem
@@ -52,6 +63,30 @@ Draft = dict[str, Any]
 
 def _new_token() -> str:
     return secrets.token_urlsafe(9)
+
+
+def _renew(draft: Draft, context: Context) -> None:
+    """Give the draft a new token and push its deadline out by the conversation timeout."""
+    draft["token"] = _new_token()
+    timeout = context.bot_data.settings.conversation_timeout
+    draft["deadline"] = (datetime.now(UTC) + timedelta(seconds=timeout)).isoformat()
+
+
+def _is_expired(draft: Draft) -> bool:
+    deadline = draft.get("deadline")
+    if not isinstance(deadline, str):
+        return False
+    try:
+        return datetime.now(UTC) >= datetime.fromisoformat(deadline)
+    except ValueError:
+        return True
+
+
+def _shown_price(draft: Draft) -> Decimal | None:
+    try:
+        return Decimal(str(draft["price"]))
+    except (KeyError, InvalidOperation):
+        return None
 
 
 def _user_data(context: Context) -> dict[Any, Any]:
@@ -103,6 +138,26 @@ async def _drop_buttons(query: CallbackQuery, text: str | None = None) -> None:
         logger.debug("could not edit an answered message: %s", e.message)
 
 
+class DraftExpired(Exception):
+    """The draft passed its deadline (while the bot was down: a running bot ends it first)."""
+
+
+ButtonHandler = Callable[[Update, Context], Coroutine[Any, Any, str | int | None]]
+
+
+def _ends_when_expired(handler: ButtonHandler) -> ButtonHandler:
+    """Let a button handler end the conversation when its draft turns out to be expired."""
+
+    @functools.wraps(handler)
+    async def wrapped(update: Update, context: Context) -> str | int | None:
+        try:
+            return await handler(update, context)
+        except DraftExpired:
+            return await expire(update, context)
+
+    return wrapped
+
+
 async def _checked_button(
     update: Update, context: Context, *, answer: str | None = None
 ) -> tuple[Callback, Draft] | None:
@@ -124,6 +179,10 @@ async def _checked_button(
     if draft is None or draft.get("token") != token:
         await query.answer(_stale_text(context, callback), show_alert=True)
         return None
+    if _is_expired(draft):
+        await query.answer(texts.DRAFT_EXPIRED, show_alert=True)
+        await _drop_buttons(query)
+        raise DraftExpired
     await query.answer(answer)
     return callback, draft
 
@@ -159,7 +218,7 @@ async def _ask(
     if step is None:
         return await _show_summary(update, context, draft, item)
     draft["step"] = step.name
-    draft["token"] = _new_token()
+    _renew(draft, context)
     await _send(
         update,
         texts.question(item, step, error=error),
@@ -168,8 +227,18 @@ async def _ask(
     return ASKING
 
 
-async def _show_summary(update: Update, context: Context, draft: Draft, item: CatalogItem) -> str:
-    """Show every answer, the total price and the balance, with Confirm / Change / Cancel."""
+async def _show_summary(
+    update: Update,
+    context: Context,
+    draft: Draft,
+    item: CatalogItem,
+    *,
+    old_price: Decimal | None = None,
+) -> str:
+    """Show every answer, the total price and the balance, with Confirm / Change / Cancel.
+
+    ``old_price`` is the price of the summary this one replaces because the price changed.
+    """
     values: dict[str, Any] = draft["values"]
     request = form.build_request(item.service, values)
     price = catalog.quote(item, request).price
@@ -178,19 +247,21 @@ async def _show_summary(update: Update, context: Context, draft: Draft, item: Ca
     bot_data = context.bot_data
     balance = await wallet.get_balance(bot_data.db, user.id)
     draft["step"] = None
-    draft["token"] = _new_token()
-    await _send(
-        update,
-        texts.summary(
-            item,
-            form.describe(item.service, values),
-            price=price,
-            balance=balance,
-            currency=bot_data.settings.currency,
-            charged=not bot_data.is_admin(user.id),
-        ),
-        keyboards.summary_keyboard(draft["token"]),
+    draft["price"] = str(price)
+    _renew(draft, context)
+    currency = bot_data.settings.currency
+    text = texts.summary(
+        item,
+        form.describe(item.service, values),
+        price=price,
+        balance=balance,
+        currency=currency,
+        charged=not bot_data.is_admin(user.id),
+        basis=form.price_basis(request),
     )
+    if old_price is not None:
+        text = texts.price_changed(old_price, price, currency) + "\n\n" + text
+    await _send(update, text, keyboards.summary_keyboard(draft["token"]))
     return SUMMARY
 
 
@@ -235,6 +306,8 @@ async def answer_text(update: Update, context: Context) -> str | int:
     if draft is None:
         await _send(update, texts.DRAFT_LOST)
         return END
+    if _is_expired(draft):
+        return await expire(update, context)
     item = await _item_or_end(update, context, draft)
     if item is None or message is None:
         return END
@@ -249,6 +322,7 @@ async def answer_text(update: Update, context: Context) -> str | int:
     return await _ask(update, context, draft, item)
 
 
+@_ends_when_expired
 async def answer_button(update: Update, context: Context) -> str | int | None:
     """Take a button answer (a choice or Skip) to the current question."""
     checked = await _checked_button(update, context)
@@ -281,6 +355,7 @@ async def non_text(update: Update, context: Context) -> None:
 # --------------------------------------------------------------------------- the summary
 
 
+@_ends_when_expired
 async def confirm(update: Update, context: Context) -> str | int | None:
     """Place the order of this summary and report what happened."""
     checked = await _checked_button(update, context, answer=texts.PLACING)
@@ -296,6 +371,11 @@ async def confirm(update: Update, context: Context) -> str | int | None:
     if item is None:
         await _drop_buttons(query)
         return END
+    shown_price = _shown_price(draft)
+    if shown_price is None:
+        # A summary from before prices were kept in drafts: show it again with its price.
+        await _drop_buttons(query)
+        return await _show_summary(update, context, draft, item)
     request = form.build_request(item.service, draft["values"])
     token = str(draft["token"])
     result = await ordering.place_order(
@@ -307,11 +387,16 @@ async def confirm(update: Update, context: Context) -> str | int | None:
         request=request,
         idempotency_key=token,
         charge_wallet=not bot_data.is_admin(user.id),
+        shown_price=shown_price,
+        alerts=held_alerts(bot_data),
     )
     logger.info("order by user %s for item %s: %s", user.id, item.item_id, result.kind)
     kind = result.kind
+    if kind is PlacementKind.PRICE_CHANGED:
+        await _drop_buttons(query)
+        return await _show_summary(update, context, draft, item, old_price=shown_price)
     if kind is PlacementKind.NO_FUNDS:
-        price = catalog.quote(item, request).price
+        price = result.price if result.price is not None else shown_price
         await _send(update, texts.no_funds(price, result.balance, currency))
         return SUMMARY
     if kind is PlacementKind.INVALID:
@@ -324,7 +409,7 @@ async def confirm(update: Update, context: Context) -> str | int | None:
     elif kind is PlacementKind.REFUSED:
         text = texts.refused(result.message, order, result.balance, currency)
     elif kind is PlacementKind.HELD:
-        text = texts.held(order, currency)
+        text = texts.held(order, currency, own=bot_data.is_admin(user.id))
     elif kind is PlacementKind.DUPLICATE:
         text = texts.duplicate(order)
     else:
@@ -336,6 +421,7 @@ async def confirm(update: Update, context: Context) -> str | int | None:
     return END
 
 
+@_ends_when_expired
 async def change(update: Update, context: Context) -> str | int | None:
     """Offer each answer for changing (this summary stops working)."""
     checked = await _checked_button(update, context)
@@ -345,12 +431,13 @@ async def change(update: Update, context: Context) -> str | int | None:
     item = await _item_or_end(update, context, draft)
     if item is None:
         return END
-    draft["token"] = _new_token()
+    _renew(draft, context)
     steps = form.active_steps(item.service, draft["values"])
     await _send(update, texts.CHOOSE_FIELD, keyboards.change_keyboard(draft["token"], steps))
     return CHANGING
 
 
+@_ends_when_expired
 async def pick_field(update: Update, context: Context) -> str | int | None:
     """Ask the chosen question again, or go back to the summary."""
     checked = await _checked_button(update, context)
@@ -385,6 +472,7 @@ async def use_change_buttons(update: Update, context: Context) -> None:
 # --------------------------------------------------------------------------- leaving
 
 
+@_ends_when_expired
 async def abort_button(update: Update, context: Context) -> str | int | None:
     """Cancel the draft from its Cancel button."""
     checked = await _checked_button(update, context)
@@ -429,6 +517,12 @@ async def expired(update: Update, context: Context) -> None:
     """Tell the user the draft expired after a long silence."""
     _drop_draft(context)
     await _send(update, texts.DRAFT_EXPIRED)
+
+
+async def expire(update: Update, context: Context) -> int:
+    """End a draft found past its deadline, as the conversation timeout would have."""
+    await expired(update, context)
+    return END
 
 
 def build_conversation(settings: Settings) -> ConversationHandler[Context]:

@@ -27,10 +27,10 @@ from telegram.ext import (
 
 from bot import texts as common_texts
 from bot.callbacks import Action, ForgedCallback, decode, pattern
-from bot.context import Context
+from bot.context import BotData, Context
 from bot.keyboards import orders as keyboards
 from bot.services import ordering, users
-from bot.services.ordering import CustomerNotice, OrderRecord
+from bot.services.ordering import AdminAlerts, CustomerNotice, OrderRecord
 from bot.texts import orders as texts
 
 log = logging.getLogger(__name__)
@@ -114,6 +114,18 @@ async def _notice_for(
     return notice, True
 
 
+def held_alerts(bot_data: BotData) -> AdminAlerts:
+    """How the admins hear about an order just held for review: the order, the reason and a
+    button that opens its review card."""
+    currency = bot_data.settings.currency
+
+    def render(order: OrderRecord) -> tuple[str, dict[str, Any] | None]:
+        markup = keyboards.open_review_keyboard(order.order_id).to_dict()
+        return texts.admin_order_held(order, currency), markup
+
+    return AdminAlerts(bot_data.settings.admin_ids, render)
+
+
 # --------------------------------------------------------------------------- /review
 
 
@@ -142,6 +154,24 @@ async def review_command(update: Update, context: Context) -> int:
             reply_markup=keyboards.review_keyboard(order.order_id),
         )
     return END
+
+
+async def open_card(update: Update, context: Context) -> None:
+    """Show one held order's review card, from the button of the admins' alert."""
+    order = await _checked_tap(update, context)
+    if order is None:
+        return
+    query = update.callback_query
+    assert query is not None
+    await query.answer()
+    chat = update.effective_chat
+    if chat is None:
+        return
+    currency = context.bot_data.settings.currency
+    await chat.send_message(
+        texts.review_card(order, await _customer_name(context, order.user_id), currency),
+        reply_markup=keyboards.review_keyboard(order.order_id),
+    )
 
 
 # --------------------------------------------------------------------------- Mark placed
@@ -316,4 +346,5 @@ def build_handlers() -> list[BaseHandler[Update, Context, Any]]:
         conversation,
         review,
         CallbackQueryHandler(mark_failed, pattern=pattern(Action.REVIEW_FAILED)),
+        CallbackQueryHandler(open_card, pattern=pattern(Action.REVIEW_CARD)),
     ]

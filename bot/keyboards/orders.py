@@ -71,6 +71,11 @@ def order_card_keyboard(
     return InlineKeyboardMarkup(rows)
 
 
+def open_review_keyboard(order_id: int) -> InlineKeyboardMarkup:
+    """One button that opens a held order's review card."""
+    return InlineKeyboardMarkup([[_button(texts.BTN_OPEN_REVIEW, Action.REVIEW_CARD, order_id)]])
+
+
 def review_keyboard(order_id: int) -> InlineKeyboardMarkup:
     """Mark placed (then type the panel's ID) or Mark failed (refund) for one held order."""
     return InlineKeyboardMarkup(

@@ -11,7 +11,14 @@ The sequence: validate the request against the service; in one transaction write
   stays held and the order is never re-sent; an admin resolves it.
 
 A second call with the same idempotency key finds the first order (the UNIQUE constraint
-makes that hold under races too) and sends nothing.
+makes that hold under races too) and sends nothing. A call that names the price the customer
+was shown charges exactly that price or nothing: when the catalog (a re-sync, a markup
+change) now prices the order differently, it ends ``PRICE_CHANGED`` before anything is
+written, and the customer confirms the new price.
+
+Every order held for review is announced to the admins through the outbox, in the same
+transaction that holds it; so are orders a previous process left "placing" (it died while
+the ``add`` was in flight), which ``hold_interrupted_placements`` sends to review at start.
 
 An admin settles a held order with ``resolve_review``; the customer's notice about the
 decision is queued in the outbox in the same transaction as the decision itself.
@@ -23,11 +30,12 @@ import asyncio
 import json
 import logging
 import sqlite3
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
+from typing import Any
 
 from bot.panels.base import PanelClient
 from bot.panels.errors import InvalidRequest, OrderOutcomeUnknown, PanelError
@@ -64,6 +72,7 @@ class PlacementKind(StrEnum):
     NO_FUNDS = "no_funds"
     INVALID = "invalid"
     UNAVAILABLE = "unavailable"
+    PRICE_CHANGED = "price_changed"
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +131,17 @@ def total_units(order_type: OrderType, quantity: int, fields: Mapping[str, str])
 # queue for the customer, or None to tell them nothing.
 CustomerNotice = Callable[[OrderRecord, Decimal], str | None]
 
+# Given an order just held for review, the admins' alert: its text (HTML) and buttons.
+HeldAlert = Callable[[OrderRecord], tuple[str, dict[str, Any] | None]]
+
+
+@dataclass(frozen=True, slots=True)
+class AdminAlerts:
+    """Who hears about an order held for review, and what they read."""
+
+    admin_ids: Collection[int]
+    render: HeldAlert
+
 
 @dataclass(frozen=True, slots=True)
 class PlacementResult:
@@ -131,6 +151,8 @@ class PlacementResult:
     order: OrderRecord | None
     message: str
     balance: Decimal
+    # What the order costs now (set when the price was worked out).
+    price: Decimal | None = None
 
 
 class ReviewError(ValueError):
@@ -190,8 +212,15 @@ async def place_order(
     request: OrderRequest,
     idempotency_key: str,
     charge_wallet: bool = True,
+    shown_price: Decimal | None = None,
+    alerts: AdminAlerts | None = None,
 ) -> PlacementResult:
-    """Charge the wallet, send the order to its panel once, and record how that ended."""
+    """Charge the wallet, send the order to its panel once, and record how that ended.
+
+    ``shown_price`` is the price the customer confirmed: when the order would now cost
+    anything else, nothing is written or charged and the result is ``PRICE_CHANGED`` with
+    the new price in ``price``. ``alerts`` tells the admins when the order is held.
+    """
     existing = await order_rows.get_by_idempotency_key(db, idempotency_key)
     if existing is not None:
         return await _duplicate(db, existing, user_id)
@@ -217,8 +246,27 @@ async def place_order(
         request.validate(item.service)
     except InvalidRequest as e:
         return await result(PlacementKind.INVALID, e.message)
+    if request.type is OrderType.SUBSCRIPTIONS and request.posts is None:
+        # Without ``posts`` the panel bills every future post; the price covers only those
+        # counted, so a subscription is never sold without a limit.
+        return await result(PlacementKind.INVALID, "a subscription needs a number of posts")
 
     price_quote = quote(item, request)
+    if shown_price is not None and price_quote.price != shown_price:
+        log.info(
+            "order by user %d for item %d not placed: shown %s, now %s",
+            user_id,
+            item_id,
+            shown_price,
+            price_quote.price,
+        )
+        return PlacementResult(
+            PlacementKind.PRICE_CHANGED,
+            None,
+            f"the price changed from {shown_price} to {price_quote.price}",
+            await wallet.get_balance(db, user_id),
+            price_quote.price,
+        )
     charged = charge_wallet and price_quote.price > 0
     try:
         async with db.transaction():
@@ -255,6 +303,7 @@ async def place_order(
             None,
             f"the balance {e.balance} does not cover the price {e.needed}",
             e.balance,
+            price_quote.price,
         )
     except sqlite3.IntegrityError:
         # Another call with this key won the race for the UNIQUE index.
@@ -267,7 +316,7 @@ async def place_order(
         panel_order_id = await client.add_order(request)
     except OrderOutcomeUnknown as e:
         log.warning("order %d held for review: %s", order_id, e)
-        await order_rows.set_status(db, order_id, REVIEW, error=e.message)
+        await hold_for_review(db, order_id, e.message, alerts)
         return await result(PlacementKind.HELD, e.message, order_id)
     except PanelError as e:
         log.info("order %d refused by %s: %s", order_id, item.panel, e.message)
@@ -286,13 +335,11 @@ async def place_order(
         # A bug in a panel client says nothing about whether the add reached the panel.
         log.exception("order %d held for review after an unexpected error", order_id)
         message = f"unexpected error while placing: {type(e).__name__}"
-        await order_rows.set_status(db, order_id, REVIEW, error=message)
+        await hold_for_review(db, order_id, message, alerts)
         return await result(PlacementKind.HELD, message, order_id)
     except BaseException:
         # Cancelled mid-request (shutdown): the add may have reached the panel.
-        await asyncio.shield(
-            order_rows.set_status(db, order_id, REVIEW, error="interrupted while placing")
-        )
+        await asyncio.shield(hold_for_review(db, order_id, INTERRUPTED, alerts))
         raise
 
     try:
@@ -306,6 +353,54 @@ async def place_order(
         )
         raise
     return await result(PlacementKind.PLACED, "", order_id)
+
+
+INTERRUPTED = "interrupted while placing: the bot stopped before the panel answered"
+
+
+async def hold_for_review(
+    db: Database, order_id: int, reason: str, alerts: AdminAlerts | None
+) -> OrderRecord | None:
+    """Hold an order for an admin's review with ``reason``, and queue the admins' alert in
+    the same transaction."""
+    async with db.transaction():
+        await order_rows.set_status(db, order_id, REVIEW, error=reason)
+        order = await get_order(db, order_id)
+        if order is not None and alerts is not None:
+            await _queue_held_alert(db, order, alerts)
+    return order
+
+
+async def _queue_held_alert(db: Database, order: OrderRecord, alerts: AdminAlerts) -> None:
+    text, markup = alerts.render(order)
+    for admin_id in sorted(alerts.admin_ids):
+        await notifications.enqueue(
+            db,
+            admin_id,
+            text,
+            reply_markup=markup,
+            dedupe_key=f"admin:{admin_id}:order:{order.order_id}:held:"
+            f"{time_text(order.updated_at)}",
+        )
+
+
+async def hold_interrupted_placements(
+    db: Database, alerts: AdminAlerts | None
+) -> list[OrderRecord]:
+    """Send to review every order a previous process left "placing", telling the admins.
+
+    Call it at start, before this process places anything: the process that sent those
+    ``add`` requests is gone, so whether the panel has them is unknown.
+    """
+    held: list[OrderRecord] = []
+    for row in await order_rows.with_status(db, [PLACING]):
+        order = await hold_for_review(db, int(row["order_id"]), INTERRUPTED, alerts)
+        if order is not None:
+            log.warning(
+                "order %d was left placing by a previous run: held for review", order.order_id
+            )
+            held.append(order)
+    return held
 
 
 async def _duplicate(db: Database, existing: sqlite3.Row, user_id: int) -> PlacementResult:

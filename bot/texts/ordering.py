@@ -167,8 +167,12 @@ def summary(
     balance: Decimal,
     currency: str,
     charged: bool,
+    basis: str | None = None,
 ) -> str:
-    """Show the whole order before it is placed, with its price and the user's balance."""
+    """Show the whole order before it is placed, with its price and the user's balance.
+
+    ``basis`` says how the total is computed when it is more than quantity × rate.
+    """
     lines = [
         "🧾 <b>Check your order</b>",
         "",
@@ -176,6 +180,8 @@ def summary(
     ]
     lines += [f"{escape(label)}: {escape(value)}" for label, value in rows]
     lines += ["", f"💵 Total: <b>{money(price, currency)}</b>"]
+    if basis:
+        lines.append(f"🧮 {escape(basis)}")
     if charged:
         lines.append(f"👛 Your balance: {money(balance, currency)}")
         if balance < price:
@@ -213,9 +219,15 @@ def refused(reason: str, order: OrderRecord | None, balance: Decimal, currency: 
     return f"❌ The panel refused this order: {escape(reason)}{refund}"
 
 
-def held(order: OrderRecord | None, currency: str) -> str:
-    """Report an order whose outcome is unknown and is now under review."""
+def held(order: OrderRecord | None, currency: str, *, own: bool = False) -> str:
+    """Report an order whose outcome is unknown and is now under review (``own``: the
+    admin who placed it is the one who reviews it)."""
     number = f" <b>#{order.order_id}</b>" if order is not None else ""
+    if own:
+        return (
+            f"⏳ Order{number} could not be confirmed with the panel. It is held for review: "
+            "check the panel, then settle it with /review."
+        )
     money_line = (
         f"The {money(order.price, currency)} stays held until then."
         if order is not None and order.charged
@@ -224,6 +236,15 @@ def held(order: OrderRecord | None, currency: str) -> str:
     return (
         f"⏳ We could not confirm your order{number} with the panel. It is under review: an "
         f"admin will check it and tell you the result.\n{money_line}"
+    )
+
+
+def price_changed(old: Decimal, new: Decimal, currency: str) -> str:
+    """Say the price moved since the summary was shown; nothing was charged."""
+    return (
+        f"⚠ The price of this order changed from {money(old, currency)} to "
+        f"<b>{money(new, currency)}</b> since it was shown. Nothing was charged: check the "
+        "new summary and confirm again."
     )
 
 

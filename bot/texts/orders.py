@@ -40,6 +40,7 @@ BTN_PREVIOUS = "◀"
 BTN_NEXT = "▶"
 BTN_MARK_PLACED = "✅ Mark placed"
 BTN_MARK_FAILED = "❌ Mark failed (refund)"
+BTN_OPEN_REVIEW = "🔎 Open review card"
 
 # ---------------------------------------------------------------- statuses
 
@@ -298,6 +299,24 @@ def review_card(order: OrderRecord, customer: str, currency: str) -> str:
         f"Sent: {moment(order.created_at)}",
     ]
     lines.append(_review_reason(order))
+    return _fit("\n".join(lines))
+
+
+def admin_order_held(order: OrderRecord, currency: str) -> str:
+    """Tell the admins an order was just held for review, and why."""
+    held = (
+        f"{money(order.price, currency)} of the customer's money is held"
+        if order.charged
+        else f"admin order ({money(order.price, currency)}, not charged)"
+    )
+    lines = [
+        f"⏳ <b>Order #{order.order_id} is held for review</b>",
+        f"Customer: <code>{order.user_id}</code> · Panel: {escape(order.panel)}",
+        f"Service: {escape(order.service_name)} (panel service {escape(order.service_id)})",
+        f"Quantity: {order.quantity:,} · {held}",
+        _review_reason(order),
+        "Check the panel, then open the card to mark it placed or failed.",
+    ]
     return _fit("\n".join(lines))
 
 

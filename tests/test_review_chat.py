@@ -208,6 +208,12 @@ async def test_an_order_the_panel_lost_is_marked_placed_under_its_own_id(
 
     admin = bot_env.admin()
     await admin_alerted(bot_env, order)
+    [alert] = [
+        c for c in bot_env.calls("sendMessage") if "unknown to" in str(c.params.get("text"))
+    ]
+    [[button]] = alert.params["reply_markup"]["inline_keyboard"]
+    assert button["text"] == texts.BTN_OPEN_REVIEW
+    assert button["callback_data"] == encode(Action.REVIEW_CARD, order.order_id)
     await admin.send("/review")
     await admin.tap(texts.BTN_MARK_PLACED)
     await admin.send(order.panel_order_id)

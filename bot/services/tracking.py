@@ -537,6 +537,7 @@ def _lost(row: sqlite3.Row, info: OrderStatusInfo, admins: tuple[int, ...]) -> _
         notifications.new_message(
             admin,
             texts.admin_order_not_found(before, panel_words),
+            reply_markup=_review_button(order_id),
             dedupe_key=f"admin:{admin}:order:{order_id}:not_found:{row['updated_at']}",
         )
         for admin in admins
@@ -719,6 +720,19 @@ def _order_button(order_id: int) -> dict[str, Any]:
                 {
                     "text": texts.open_order_button(order_id),
                     "callback_data": encode(Action.ORDER_CARD, order_id),
+                }
+            ]
+        ]
+    }
+
+
+def _review_button(order_id: int) -> dict[str, Any]:
+    return {
+        "inline_keyboard": [
+            [
+                {
+                    "text": texts.OPEN_REVIEW_BUTTON,
+                    "callback_data": encode(Action.REVIEW_CARD, order_id),
                 }
             ]
         ]

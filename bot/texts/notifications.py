@@ -62,6 +62,9 @@ def status_label(status: str) -> str:
     return STATUS_LABELS.get(status, status.replace("_", " ").capitalize())
 
 
+OPEN_REVIEW_BUTTON = "🔎 Open review card"
+
+
 def open_order_button(order_id: int) -> str:
     """Label the button under a notification that opens the order (plain text)."""
     return f"Open order #{order_id}"

@@ -40,7 +40,7 @@ BTN_PREVIOUS = "◀"
 BTN_NEXT = "▶"
 BTN_MARK_PLACED = "✅ Mark placed"
 BTN_MARK_FAILED = "❌ Mark failed (refund)"
-BTN_OPEN_REVIEW = "🔎 Open review card"
+BTN_OPEN_REVIEW = notification_texts.OPEN_REVIEW_BUTTON
 
 # ---------------------------------------------------------------- statuses
 

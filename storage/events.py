@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from storage.db import Database, money_text, now_text
+from storage.db import Database, money_text
 
 _COLUMNS = "event_id, order_id, old_status, new_status, remains, start_count, charge, created_at"
 
@@ -42,15 +41,6 @@ def insert_params(event: NewEvent, now: str) -> tuple[object, ...]:
         charge,
         now,
     )
-
-
-async def add_many(db: Database, events: Iterable[NewEvent]) -> None:
-    """Record several changes at once (in the caller's transaction when there is one)."""
-    now = now_text()
-    rows = [insert_params(e, now) for e in events]
-    if rows:
-        async with db.transaction():
-            await db.conn.executemany(INSERT, rows)
 
 
 async def for_order(db: Database, order_id: int) -> list[sqlite3.Row]:

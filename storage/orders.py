@@ -163,16 +163,6 @@ async def _add_event(
     )
 
 
-async def events(db: Database, order_id: int) -> list[sqlite3.Row]:
-    """An order's status history, oldest first."""
-    rows = await db.fetch_all(
-        "SELECT event_id, order_id, old_status, new_status, remains, start_count, charge,"
-        " created_at FROM order_events WHERE order_id = ? ORDER BY event_id",
-        (order_id,),
-    )
-    return list(rows)
-
-
 async def count_for_user(db: Database, user_id: int) -> int:
     """How many orders a user has."""
     rows = await db.fetch_all("SELECT COUNT(*) FROM orders WHERE user_id = ?", (user_id,))

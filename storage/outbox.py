@@ -8,7 +8,6 @@ were written: only a chat's oldest pending message is ever due.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable
 from dataclasses import dataclass
 
 from storage.db import Database, now_text
@@ -65,15 +64,6 @@ def insert_params(message: NewMessage, now: str) -> tuple[object, ...]:
     """The parameters of ``INSERT`` for one message, due at once."""
     m = message
     return (m.chat_id, m.text, m.parse_mode, m.reply_markup, now, now, m.dedupe_key)
-
-
-async def insert_many(db: Database, messages: Iterable[NewMessage]) -> None:
-    """Queue several messages at once, skipping any whose ``dedupe_key`` was queued before."""
-    now = now_text()
-    rows = [insert_params(m, now) for m in messages]
-    if rows:
-        async with db.transaction():
-            await db.conn.executemany(INSERT, rows)
 
 
 async def get(db: Database, message_id: int) -> sqlite3.Row | None:

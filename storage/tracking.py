@@ -135,18 +135,6 @@ async def order_row(db: Database, order_id: int) -> sqlite3.Row | None:
     )
 
 
-async def mark_checked(db: Database, order_ids: Sequence[int]) -> None:
-    """Note that the panel was asked about these orders just now."""
-    now = now_text()
-    async with db.transaction():
-        for start in range(0, len(order_ids), _IN_CHUNK):
-            chunk = list(order_ids[start : start + _IN_CHUNK])
-            marks = ", ".join("?" for _ in chunk)
-            await db.conn.execute(
-                f"UPDATE orders SET checked_at = ? WHERE order_id IN ({marks})", [now, *chunk]
-            )
-
-
 _UPDATE = (
     "UPDATE orders SET status = ?, remains = COALESCE(?, remains),"
     " start_count = COALESCE(?, start_count), charge = COALESCE(?, charge),"
@@ -171,14 +159,6 @@ def _update_params(updates: Iterable[OrderUpdate], now: str) -> list[tuple[objec
         )
         for u in updates
     ]
-
-
-async def apply_updates(db: Database, updates: Iterable[OrderUpdate]) -> None:
-    """Write new statuses and numbers; a None number keeps the one stored."""
-    rows = _update_params(updates, now_text())
-    if rows:
-        async with db.transaction():
-            await db.conn.executemany(_UPDATE, rows)
 
 
 def _require_transaction(db: Database) -> None:

@@ -340,6 +340,6 @@ def test_registry_names_the_dialects_it_knows() -> None:
 
 def test_capabilities_per_dialect() -> None:
     bros = SmmBrosClient.capabilities
-    assert not bros.per_service_flags and not bros.refill_status and not bros.multi_refill
+    assert not bros.per_service_flags and not bros.refill_status
     assert SmmSendClient.capabilities.cancel_status
     assert not V2Client.capabilities.cancel_status

@@ -572,7 +572,7 @@ async def test_refill_cancel_and_balance_are_unsupported(
     sandbox: SandboxPanel, techs: SmmTechsClient
 ) -> None:
     caps = techs.capabilities
-    assert not (caps.refill or caps.cancel or caps.balance or caps.dripfeed or caps.multi_status)
+    assert not (caps.refill or caps.cancel or caps.balance or caps.dripfeed)
     assert caps.order_types == frozenset({OrderType.DEFAULT})
     calls = [
         techs.refill("1001"),

@@ -590,12 +590,9 @@ class Balance:
 class Capabilities:
     """What a panel's API offers; the bot shows only actions listed here."""
 
-    multi_status: bool = True
     refill: bool = True
-    multi_refill: bool = True
     refill_status: bool = True
     cancel: bool = True
-    multi_cancel: bool = True
     cancel_status: bool = False
     balance: bool = True
     dripfeed: bool = True

@@ -60,9 +60,7 @@ class SmmBrosClient(V2Client):
 
     dialect = "smmbros"
     capabilities = Capabilities(
-        multi_refill=False,
         refill_status=False,
-        multi_cancel=False,
         cancel_status=False,
         per_service_flags=False,
         order_types=SMMBROS_ORDER_TYPES,

@@ -389,12 +389,9 @@ class SmmTechsClient(PanelClient):
 
     dialect = "smmtechs"
     capabilities = Capabilities(
-        multi_status=False,
         refill=False,
-        multi_refill=False,
         refill_status=False,
         cancel=False,
-        multi_cancel=False,
         cancel_status=False,
         # The method API documents no balance method.
         balance=False,

@@ -136,11 +136,6 @@ class RequestLimits:
         self._day = (day, day_count + 1)
         return None
 
-    @property
-    def used_this_hour(self) -> int:
-        """Requests counted in the current sandbox hour."""
-        return self._hour[1] if self._hour[0] == int(self._clock.now() // 3600) else 0
-
 
 class SandboxPanel:
     """A realistic SMM panel on loopback for tests, trials and benchmarks."""

@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import logging
 import secrets
+from decimal import Decimal
 from typing import Any
 
-from telegram import CallbackQuery, InlineKeyboardMarkup, Update
+from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import BadRequest
 from telegram.ext import (
     BaseHandler,
@@ -31,11 +32,14 @@ from bot import order_form as form
 from bot.callbacks import Action, Callback, ForgedCallback, decode, pattern
 from bot.config import Settings
 from bot.context import Context
+from bot.handlers import payments as payment_handlers
 from bot.keyboards import ordering as keyboards
+from bot.keyboards import payments as payment_keyboards
 from bot.services import catalog, ordering, users, wallet
 from bot.services.catalog import CatalogItem
 from bot.services.ordering import PlacementKind
 from bot.texts import ordering as texts
+from bot.texts import payments as payment_texts
 
 logger = logging.getLogger(__name__)
 
@@ -179,6 +183,8 @@ async def _show_summary(update: Update, context: Context, draft: Draft, item: Ca
     balance = await wallet.get_balance(bot_data.db, user.id)
     draft["step"] = None
     draft["token"] = _new_token()
+    charged = not bot_data.is_admin(user.id)
+    short = charged and balance < price
     await _send(
         update,
         texts.summary(
@@ -187,11 +193,36 @@ async def _show_summary(update: Update, context: Context, draft: Draft, item: Ca
             price=price,
             balance=balance,
             currency=bot_data.settings.currency,
-            charged=not bot_data.is_admin(user.id),
+            charged=charged,
+        )
+        + (payment_texts.support_suffix(bot_data.settings.support_contact) if short else ""),
+        keyboards.summary_keyboard(
+            draft["token"], top_up=_top_up_button(context, price - balance) if short else None
         ),
-        keyboards.summary_keyboard(draft["token"]),
     )
     return SUMMARY
+
+
+def _top_up_button(context: Context, missing: Decimal) -> InlineKeyboardButton | None:
+    """Top up with the missing amount offered first, when customers can top up at all."""
+    if not payment_handlers.top_up_offered(context):
+        return None
+    return payment_keyboards.top_up_button(1, max(missing, texts.CENT))
+
+
+async def resume_summary(update: Update, context: Context) -> str | int | None:
+    """Show the waiting summary again after a top-up (its Confirm works; older ones stop)."""
+    query = update.callback_query
+    assert query is not None
+    await query.answer()
+    draft = _draft(context)
+    if draft is None or draft.get("step") is not None:
+        await _send(update, payment_texts.NO_ORDER_WAITING)
+        return None
+    item = await _item_or_end(update, context, draft)
+    if item is None:
+        return END
+    return await _show_summary(update, context, draft, item)
 
 
 async def start_order(update: Update, context: Context) -> str | int | None:
@@ -312,7 +343,13 @@ async def confirm(update: Update, context: Context) -> str | int | None:
     kind = result.kind
     if kind is PlacementKind.NO_FUNDS:
         price = catalog.quote(item, request).price
-        await _send(update, texts.no_funds(price, result.balance, currency))
+        button = _top_up_button(context, price - result.balance)
+        await _send(
+            update,
+            texts.no_funds(price, result.balance, currency)
+            + payment_texts.support_suffix(bot_data.settings.support_contact),
+            InlineKeyboardMarkup([[button]]) if button is not None else None,
+        )
         return SUMMARY
     if kind is PlacementKind.INVALID:
         await _send(update, texts.invalid(result.message))
@@ -447,6 +484,7 @@ def build_conversation(settings: Settings) -> ConversationHandler[Context]:
         SUMMARY: [
             CallbackQueryHandler(confirm, pattern=pattern(Action.CONFIRM)),
             CallbackQueryHandler(change, pattern=pattern(Action.CHANGE)),
+            CallbackQueryHandler(resume_summary, pattern=pattern(Action.ORDER_RESUME)),
             abort,
             MessageHandler(text, use_summary_buttons),
         ],

@@ -553,6 +553,8 @@ async def _decide(
     """Approve or reject a receipt; (done, what to tell the admin)."""
     admin = update.effective_user
     assert admin is not None
+    # Known by name, so every card can say who decided.
+    await remember_user(update, context)
     bot_data = context.bot_data
     settings = bot_data.settings
     try:
@@ -588,7 +590,10 @@ async def _decide(
 async def _decider_name(context: Context, payment: payments.Payment) -> str:
     if payment.decided_by is None:
         return "an admin"
-    return await _who(context, payment.decided_by)
+    admin = await users.get_user(context.bot_data.db, payment.decided_by)
+    if admin is None:
+        return f"admin <code>{payment.decided_by}</code>"
+    return common_texts.customer(admin.first_name, admin.username, admin.user_id)
 
 
 def _is_admin(update: Update, context: Context) -> bool:

@@ -173,11 +173,18 @@ async def test_a_deleted_invoice_is_gone_and_deleting_it_again_is_an_api_error(
     assert not isinstance(caught.value, CryptoPayUnavailable)
 
 
-async def test_get_me_describes_the_app(crypto_pay_client: CryptoPayClient):
-    me = await crypto_pay_client.get_me()
+async def test_get_me_describes_the_app_and_the_session_closes_with_the_client(
+    crypto_pay: FakeCryptoPay,
+):
+    async with CryptoPayClient(crypto_pay.token, base_url=crypto_pay.base_url) as client:
+        me = await client.get_me()
+        await client.get_me()
+        session = client._session
 
     assert me["name"] == "Reseller test shop"
     assert me["payment_processing_bot_username"] == "CryptoTestnetBot"
+    assert session is not None and session.closed
+    assert all(r.authorized for r in crypto_pay.calls_to("getMe"))
 
 
 @pytest.mark.parametrize(

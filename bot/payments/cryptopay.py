@@ -101,6 +101,12 @@ class CryptoPayClient:
     def __repr__(self) -> str:
         return f"CryptoPayClient(base_url={self.base_url!r})"
 
+    async def __aenter__(self) -> CryptoPayClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
     async def get_me(self) -> dict[str, object]:
         """Return the app's own description; a cheap way to check the token."""
         result = await self._call("GET", "getMe")

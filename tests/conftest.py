@@ -7,4 +7,5 @@ pytest_plugins = [
     "tests.fakes.tracking_fixtures",
     "tests.fakes.telegram_fixtures",
     "tests.fakes.payment_fixtures",
+    "tests.fakes.crypto_pay_fixtures",
 ]

@@ -146,7 +146,7 @@ async def open_resources(app: BotApplication) -> None:
         _initial_sync(bot_data), name="initial catalog sync"
     )
     jobs.start_tracking(app)
-    payment_jobs.start(app)
+    await payment_jobs.start(app)
     job_queue.run_repeating(
         catalog_sync_job,
         interval=settings.catalog_sync_interval,

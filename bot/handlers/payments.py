@@ -33,6 +33,7 @@ from bot.config import Settings
 from bot.context import Context
 from bot.handlers.start import decode_or_refuse, remember_user, show
 from bot.keyboards import payments as keyboards
+from bot.payments.cryptopay import CryptoPayClient, CryptoPayError
 from bot.services import payments, users
 from bot.services.payments import Origin, PreCheckoutRefusal, StarsOutcome
 from bot.texts import payments as texts
@@ -46,7 +47,7 @@ PENDING_KEY = "topup_pending"
 TOPUP_TIMEOUT = 15 * 60
 _AMOUNT = re.compile(r"\d{1,9}(?:[.,]\d{1,2})?")
 REFERENCE_KEPT = 1000
-CRYPTO_CLIENT = "cryptopay_client"
+CRYPTO_CLIENT = "cryptopay_client"  # bot_data.resources key (bot.payment_jobs opens it)
 
 
 def _user_data(context: Context) -> dict[Any, Any]:
@@ -348,10 +349,92 @@ async def _send_crypto_invoice(
     update: Update, context: Context, user_id: int, amount: Decimal, origin: Origin
 ) -> None:
     """Open a Crypto Pay invoice and show its Pay button."""
+    chat = update.effective_chat
+    client = context.bot_data.resources.get(CRYPTO_CLIENT)
+    assert chat is not None and isinstance(client, CryptoPayClient)
     settings = context.bot_data.settings
+    currency = settings.currency
+    try:
+        payment = await payments.create_crypto_payment(
+            context.bot_data.db,
+            client,
+            user_id=user_id,
+            chat_id=chat.id,
+            amount=amount,
+            currency=currency,
+            assets=settings.crypto_pay_assets,
+            origin=origin,
+            ttl=settings.topup_invoice_ttl,
+            description=texts.crypto_description(amount, currency),
+        )
+    except CryptoPayError as e:
+        # The customer hears it is unavailable; the cause is for the log and the admins.
+        log.warning("Crypto Pay invoice for user %d failed: %s", user_id, e)
+        await show(
+            update, context, texts.with_support(texts.CRYPTO_UNAVAILABLE, settings.support_contact)
+        )
+        return
+    assert payment.pay_url is not None
     await show(
-        update, context, texts.with_support(texts.CRYPTO_UNAVAILABLE, settings.support_contact)
+        update,
+        context,
+        texts.crypto_invoice(
+            amount, currency, settings.crypto_pay_assets, int(settings.topup_invoice_ttl // 60)
+        ),
+        keyboards.crypto_keyboard(payment.pay_url, payment.payment_id),
     )
+
+
+async def check_payment_button(update: Update, context: Context) -> None:
+    """Ask Crypto Pay about this invoice now (the customer says they paid)."""
+    query = update.callback_query
+    assert query is not None
+    callback = await decode_or_refuse(query)
+    if callback is None:
+        return
+    bot_data = context.bot_data
+    payment = await payments.get_payment(bot_data.db, callback.int_arg(0))
+    client = bot_data.resources.get(CRYPTO_CLIENT)
+    if (
+        payment is None
+        or payment.user_id != query.from_user.id
+        or payment.provider is not payments.Provider.CRYPTOPAY
+        or payment.provider_payment_id is None
+    ):
+        await query.answer(common_texts.BUTTON_INVALID, show_alert=True)
+        return
+    if payment.state in (payments.State.CREDITED, payments.State.REFUNDED):
+        await query.answer(texts.CHECK_DONE, show_alert=True)
+        return
+    if not isinstance(client, CryptoPayClient):
+        await query.answer(texts.CRYPTO_NOT_PAID_YET, show_alert=True)
+        return
+    settings = bot_data.settings
+    try:
+        invoices = await client.get_invoices([int(payment.provider_payment_id)])
+    except CryptoPayError as e:
+        log.warning("checking Crypto Pay invoice of payment %d failed: %s", payment.payment_id, e)
+        await query.answer(texts.CRYPTO_CHECK_FAILED, show_alert=True)
+        return
+    credit = None
+    for invoice in invoices:
+        credit = await payments.apply_crypto_invoice(
+            bot_data.db,
+            invoice,
+            currency=settings.currency,
+            admin_chat_ids=sorted(settings.admin_ids),
+        )
+    fresh = await payments.get_payment(bot_data.db, payment.payment_id)
+    if credit is not None or (fresh is not None and fresh.state is payments.State.CREDITED):
+        await query.answer(texts.CHECK_DONE)
+        try:
+            await query.edit_message_reply_markup(reply_markup=None)
+        except BadRequest as e:
+            log.debug("could not take the buttons off a paid invoice: %s", e.message)
+    elif fresh is not None and fresh.state is payments.State.EXPIRED:
+        await query.answer(texts.CRYPTO_EXPIRED, show_alert=True)
+    else:
+        await query.answer(texts.CRYPTO_NOT_PAID_YET, show_alert=True)
 
 
 # --------------------------------------------------------------------------- Stars
@@ -814,5 +897,6 @@ def build_handlers() -> list[BaseHandler[Update, Context, Any]]:
         CommandHandler("refund", refund_command),
         CallbackQueryHandler(approve_button, pattern=pattern(Action.PAY_APPROVE)),
         CallbackQueryHandler(reject_button, pattern=pattern(Action.PAY_REJECT)),
+        CallbackQueryHandler(check_payment_button, pattern=pattern(Action.PAY_CHECK)),
         CallbackQueryHandler(no_order_waiting, pattern=pattern(Action.ORDER_RESUME)),
     ]

@@ -26,6 +26,7 @@ from typing import Any
 
 from bot import texts as common_texts
 from bot.callbacks import Action, encode
+from bot.payments.cryptopay import CryptoInvoice, CryptoPayClient, CryptoPayError, InvoiceStatus
 from bot.services import notifications, users
 from bot.texts import payments as texts
 from storage import ledger
@@ -607,6 +608,159 @@ async def reconcile_stars(
     if found:
         log.warning("Stars reconciliation found %d difference(s)", len(found))
     return found
+
+
+# --------------------------------------------------------------------------- Crypto Pay
+
+# An expired invoice is still watched this long: a payment that lands late is credited.
+LATE_PAYMENT_WINDOW = timedelta(hours=24)
+
+
+async def create_crypto_payment(
+    db: Database,
+    client: CryptoPayClient,
+    *,
+    user_id: int,
+    chat_id: int,
+    amount: Decimal,
+    currency: str,
+    assets: Sequence[str],
+    origin: Origin,
+    ttl: float,
+    description: str,
+) -> Payment:
+    """Open a Crypto Pay top-up: our payment row first (its payload goes into the invoice),
+    then the invoice in ``currency``. Raises ``CryptoPayError`` when no invoice was made
+    (the payment then ends expired, never payable)."""
+    payload = new_payload()
+    payment_id = await payment_rows.insert(
+        db,
+        user_id=user_id,
+        chat_id=chat_id,
+        provider=Provider.CRYPTOPAY.value,
+        amount=amount,
+        provider_amount=amount,
+        provider_unit=currency,
+        rate=Decimal(1),
+        payload=payload,
+        origin=origin.value,
+        expires_at=_expiry(ttl),
+    )
+    try:
+        invoice = await client.create_invoice(
+            amount=amount,
+            fiat=currency,
+            accepted_assets=assets,
+            payload=payload,
+            description=description,
+            expires_in=int(ttl),
+        )
+    except CryptoPayError as e:
+        await payment_rows.move(
+            db, payment_id, [State.CREATED.value], State.EXPIRED.value, note=str(e)[:200]
+        )
+        raise
+    fields: dict[str, Any] = {
+        "provider_payment_id": str(invoice.invoice_id),
+        "pay_url": invoice.pay_url,
+    }
+    if invoice.expiration_date is not None:
+        fields["expires_at"] = time_text(invoice.expiration_date)
+    await payment_rows.move(db, payment_id, [State.CREATED.value], State.CREATED.value, **fields)
+    payment = await get_payment(db, payment_id)
+    assert payment is not None
+    return payment
+
+
+async def apply_crypto_invoice(
+    db: Database, invoice: CryptoInvoice, *, currency: str, admin_chat_ids: Sequence[int]
+) -> Credit | None:
+    """Bring our payment up to date with its invoice: paid (even late) → credited once and
+    the customer told; expired → expired. Returns the credit when this call made it."""
+    async with db.transaction():
+        payment = await payment_by_provider_id(db, Provider.CRYPTOPAY, str(invoice.invoice_id))
+        if payment is None:
+            log.warning("Crypto Pay invoice %d is not one of our payments", invoice.invoice_id)
+            return None
+        if invoice.status is InvoiceStatus.EXPIRED:
+            await payment_rows.move(
+                db, payment.payment_id, [State.CREATED.value], State.EXPIRED.value
+            )
+            return None
+        if invoice.status is not InvoiceStatus.PAID:
+            return None
+        if (
+            invoice.payload != payment.payload
+            or invoice.amount != payment.amount
+            or (invoice.fiat is not None and invoice.fiat != currency)
+        ):
+            log.error(
+                "Crypto Pay invoice %d does not match payment %d: %s %s, payload %r",
+                invoice.invoice_id,
+                payment.payment_id,
+                invoice.amount,
+                invoice.fiat,
+                invoice.payload,
+            )
+            return None
+        await payment_rows.move(
+            db,
+            payment.payment_id,
+            [State.CREATED.value, State.EXPIRED.value],
+            State.PAID.value,
+            paid_asset=invoice.paid_asset,
+            paid_amount=None if invoice.paid_amount is None else str(invoice.paid_amount),
+        )
+        paid = await get_payment(db, payment.payment_id)
+        assert paid is not None
+        return await _credit_in_transaction(
+            db,
+            paid,
+            currency=currency,
+            admin_chat_ids=admin_chat_ids,
+            notify_customer=True,
+        )
+
+
+async def sync_crypto_invoices(
+    db: Database, client: CryptoPayClient, *, currency: str, admin_chat_ids: Sequence[int]
+) -> int:
+    """Ask Crypto Pay about every open invoice (and recently expired ones, for late
+    payments), batched; apply what changed. Return how many payments were credited."""
+    cutoff = datetime.now(UTC) - LATE_PAYMENT_WINDOW
+    watched = [
+        payment_from_row(row)
+        for row in await payment_rows.in_states(
+            db,
+            Provider.CRYPTOPAY.value,
+            [State.CREATED.value, State.EXPIRED.value, State.PAID.value],
+        )
+    ]
+    ids = [
+        int(p.provider_payment_id)
+        for p in watched
+        if p.provider_payment_id is not None
+        and (p.state is not State.EXPIRED or (p.expires_at or p.created_at) >= cutoff)
+    ]
+    if not ids:
+        return 0
+    credited = 0
+    for invoice in await client.get_invoices(ids):
+        if await apply_crypto_invoice(
+            db, invoice, currency=currency, admin_chat_ids=admin_chat_ids
+        ):
+            credited += 1
+    # A payment marked paid whose credit did not land (a crash in between) is credited now.
+    for payment in watched:
+        if payment.state is State.PAID and await credit_paid(
+            db,
+            payment.payment_id,
+            currency=currency,
+            admin_chat_ids=admin_chat_ids,
+            notify_customer=True,
+        ):
+            credited += 1
+    return credited
 
 
 # --------------------------------------------------------------------------- manual receipts

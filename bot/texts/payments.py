@@ -247,9 +247,17 @@ CRYPTO_UNAVAILABLE = (
     "😔 Crypto payments are not available right now. Please try again later or choose "
     "another way to pay. Nothing was charged."
 )
+CRYPTO_CHECK_FAILED = "We could not check the payment right now. Please try again in a minute."
+
+
+def crypto_description(amount: Decimal, currency: str) -> str:
+    """The invoice description Crypto Pay shows the payer."""
+    return f"Balance top-up: {amount.quantize(Decimal('0.01'))} {currency}"
+
+
 CRYPTO_NOT_PAID_YET = "Not paid yet. If you have just paid, give it a minute."
 CRYPTO_EXPIRED = "This invoice has expired. Please start a new top-up."
-CHECK_DONE = "Already added to your balance."
+CHECK_DONE = "✅ Received: the money is on your balance."
 NO_ORDER_WAITING = "That order is no longer waiting. Start a new one from the menu: /menu"
 
 

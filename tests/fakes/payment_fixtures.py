@@ -9,9 +9,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest_asyncio
+from pydantic import SecretStr
 
 from bot.services import payments
 from tests.fakes.bot_api import FakeBotApi
+from tests.fakes.crypto_pay import FakeCryptoPay
 from tests.fakes.telegram_fixtures import ADMIN_ID, BotEnv, FakeUser, make_settings
 
 SECOND_ADMIN_ID = 43
@@ -64,6 +66,33 @@ async def pay_env(fake_bot_api: FakeBotApi, sandbox: Any, tmp_path: Path) -> Asy
             "admin_ids": frozenset({ADMIN_ID, SECOND_ADMIN_ID}),
             "support_contact": SUPPORT,
             "manual_topup_instructions": INSTRUCTIONS,
+        }
+    )
+    env = BotEnv(fake_bot_api, settings, sandbox)
+    try:
+        await env.start()
+        yield env
+    finally:
+        await env.stop()
+
+
+@pytest_asyncio.fixture
+async def crypto_env(
+    fake_bot_api: FakeBotApi, sandbox: Any, crypto_pay: FakeCryptoPay, tmp_path: Path
+) -> AsyncIterator[BotEnv]:
+    """The bot taking Crypto Pay top-ups from the fake Crypto Pay, with its webhook on
+    loopback (polling runs when a test runs the job)."""
+    settings = make_settings(
+        fake_bot_api.base_url, fake_bot_api.token, tmp_path / "bot.sqlite3", sandbox
+    ).model_copy(
+        update={
+            "support_contact": SUPPORT,
+            "crypto_pay_token": SecretStr(crypto_pay.token),
+            "crypto_pay_api_url": crypto_pay.base_url,
+            "crypto_pay_assets": ("USDT", "TON"),
+            "crypto_pay_poll_interval": 3600.0,
+            "crypto_pay_webhook_host": "127.0.0.1",
+            "crypto_pay_webhook_port": 0,
         }
     )
     env = BotEnv(fake_bot_api, settings, sandbox)

@@ -145,6 +145,11 @@ class Settings(BaseSettings):
             return tuple(Decimal(p.strip()) for p in value.split(",") if p.strip())
         return value
 
+    @field_validator("crypto_pay_webhook_port", mode="before")
+    @classmethod
+    def _empty_port_is_none(cls, value: Any) -> Any:
+        return None if isinstance(value, str) and not value.strip() else value
+
     @field_validator("crypto_pay_assets", mode="before")
     @classmethod
     def _split_assets(cls, value: Any) -> Any:

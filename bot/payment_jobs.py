@@ -66,8 +66,10 @@ async def fetch_star_transactions(bot: Bot) -> tuple[list[StarTransaction], bool
 
 
 async def reconcile_stars_job(context: Context) -> None:
-    """Compare Telegram's Stars statement with our payments; alert admins on differences."""
+    """Close expired Stars top-ups, then compare Telegram's Stars statement with our
+    payments and alert the admins on differences."""
     bot_data = context.bot_data
+    await payments.expire_stale_stars(bot_data.db)
     try:
         transactions, complete = await fetch_star_transactions(context.bot)
     except TelegramError as e:

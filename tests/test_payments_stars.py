@@ -323,8 +323,21 @@ async def test_reconciliation_alerts_admins_once_per_difference(pay_env: BotEnv)
     await run_reconciliation(env)
 
     alerts = [t for t in await outbox_texts(env, ADMIN_ID) if "reconciliation" in t]
-    assert len(alerts) == 1
+    assert len(alerts) == 1, "each difference is told once"
     assert "Telegram lists 250 Stars from user" in alerts[0] and "stxStranger" in alerts[0]
+
+
+async def test_the_reconciliation_closes_invoices_past_their_time(pay_env: BotEnv) -> None:
+    env = pay_env
+    ann = await customer(env)
+    await open_stars_invoice(ann)
+    await open_stars_invoice(ann)
+    await env.db.conn.execute(
+        "UPDATE payments SET expires_at = '2000-01-01T00:00:00.000000+00:00' WHERE payment_id = 1"
+    )
+    await run_reconciliation(env)
+    newer, older = await payments.user_payments(env.db, ann.user_id)
+    assert (older.state, newer.state) == (payments.State.EXPIRED, payments.State.CREATED)
 
 
 # --------------------------------------------------------------------------- back to the order

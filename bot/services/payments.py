@@ -350,6 +350,20 @@ async def check_pre_checkout(
     return None
 
 
+async def expire_stale_stars(db: Database) -> int:
+    """Close Stars top-ups whose invoice time ran out; return how many."""
+    now = datetime.now(UTC)
+    closed = 0
+    for row in await payment_rows.in_states(db, Provider.STARS.value, [State.CREATED.value]):
+        payment = payment_from_row(row)
+        if payment.expires_at is not None and payment.expires_at <= now:
+            moved = await payment_rows.move(
+                db, payment.payment_id, [State.CREATED.value], State.EXPIRED.value
+            )
+            closed += int(moved)
+    return closed
+
+
 class StarsOutcome(StrEnum):
     """What a ``successful_payment`` did."""
 

@@ -180,3 +180,21 @@ async def test_with_only_a_token_stars_are_the_one_way_to_pay(bot_env: BotEnv) -
     assert ann.last().button_texts == [pay_texts.stars_button(STARS_FOR_10), pay_texts.BTN_CANCEL]
     await ann.send("/help")
     assert "Top up" in ann.replies()[-1].text
+
+
+async def test_a_paid_invoice_that_does_not_match_its_payment_goes_to_the_admins(
+    crypto_env: BotEnv, crypto_pay: FakeCryptoPay
+) -> None:
+    env = crypto_env
+    ann = await customer(env)
+    payment = await open_crypto_invoice(env, ann)
+    invoice_id = int(payment.provider_payment_id or 0)
+    crypto_pay.invoices[invoice_id].amount = Decimal(1)  # changed on Crypto Pay's side
+    crypto_pay.pay(invoice_id)
+
+    await poll(env)
+
+    assert await wallet.get_balance(env.db, ann.user_id) == Decimal(0)
+    alert = await delivered(env, env.admin(), "does not match payment #1")
+    assert f"invoice {invoice_id}" in alert
+    await ledger_agrees(env)

@@ -381,6 +381,10 @@ async def test_not_enough_balance_top_up_pay_confirm_places_the_order_once(
     await ann.tap(order_texts.BTN_CONFIRM, again)
     await ann.tap(order_texts.BTN_CONFIRM, summary)
 
+    ann.answers()
+    await ann.tap(pay_texts.BTN_BACK_TO_ORDER, credited)
+    assert ann.answers() == [pay_texts.NO_ORDER_WAITING]
+
     assert len(add_requests(env)) == 1
     assert (await ordering.list_user_orders(env.db, ann.user_id, 0)).total == 1
     assert await wallet.get_balance(env.db, ann.user_id) == missing - price

@@ -33,6 +33,7 @@ from bot.config import Settings
 from bot.context import Context
 from bot.handlers.start import decode_or_refuse, remember_user, show
 from bot.keyboards import payments as keyboards
+from bot.payment_jobs import CRYPTO_CLIENT
 from bot.payments.cryptopay import CryptoPayClient, CryptoPayError
 from bot.services import payments, users
 from bot.services.payments import Origin, PreCheckoutRefusal, StarsOutcome
@@ -47,7 +48,6 @@ PENDING_KEY = "topup_pending"
 TOPUP_TIMEOUT = 15 * 60
 _AMOUNT = re.compile(r"\d{1,9}(?:[.,]\d{1,2})?")
 REFERENCE_KEPT = 1000
-CRYPTO_CLIENT = "cryptopay_client"  # bot_data.resources key (bot.payment_jobs opens it)
 
 
 def _user_data(context: Context) -> dict[Any, Any]:

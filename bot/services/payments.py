@@ -716,6 +716,13 @@ async def apply_crypto_invoice(
                 invoice.fiat,
                 invoice.payload,
             )
+            for chat_id in admin_chat_ids:
+                await notifications.enqueue(
+                    db,
+                    chat_id,
+                    texts.admin_crypto_mismatch(payment, invoice.invoice_id),
+                    dedupe_key=f"crypto-mismatch:{invoice.invoice_id}:{chat_id}",
+                )
             return None
         await payment_rows.move(
             db,

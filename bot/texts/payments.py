@@ -410,6 +410,15 @@ def admin_unmatched_stars(payment: Payment, who: str) -> str:
     )
 
 
+def admin_crypto_mismatch(payment: Payment, invoice_id: int) -> str:
+    """A paid Crypto Pay invoice does not match its payment: an admin settles it."""
+    return (
+        f"⚠ Crypto Pay invoice {invoice_id} was paid but does not match payment "
+        f"#{payment.payment_id} (amount, currency or payload differ), so nothing was "
+        "credited. Check it in Crypto Pay and credit the customer with /credit if right."
+    )
+
+
 def no_such_payment(payment_id: int) -> str:
     """There is no such payment."""
     return f"There is no payment #{payment_id}."

@@ -225,3 +225,16 @@ async def test_forged_amount_buttons_are_refused(pay_env: BotEnv) -> None:
     assert ann.answers() == [texts.BUTTON_INVALID, "", pay_texts.METHOD_OFF]
     await ann.tap_data("tu:x")
     assert ann.answers() == [texts.BUTTON_INVALID]
+
+
+async def test_a_receipt_started_before_a_restart_is_taken_after_it(pay_env: BotEnv) -> None:
+    env = pay_env
+    ann = await customer(env)
+    await choose_manual(ann, "5.00 USD")
+
+    await env.restart()
+    await ann.send("TX-after-restart")
+
+    assert "Your receipt for 5.00 USD (payment #1) was sent" in ann.last().text
+    [payment] = await payments.user_payments(env.db, ann.user_id)
+    assert payment.reference == "TX-after-restart"

@@ -391,6 +391,27 @@ async def test_not_enough_balance_top_up_pay_confirm_places_the_order_once(
     await ledger_agrees(env)
 
 
+async def test_a_payment_arriving_mid_order_is_credited_and_the_order_goes_on(
+    pay_env: BotEnv,
+) -> None:
+    env = pay_env
+    item = await item_of_type(env, OrderType.DEFAULT)
+    ann = await customer(env)
+    await open_stars_invoice(ann)
+    invoice = ann.latest_invoice()
+    await ann.send(f"/search {item.item_id}")
+    await ann.tap(encode(Action.SERVICE, item.item_id))
+    await ann.tap(order_texts.BTN_ORDER)
+    assert "link" in ann.last().text.lower()
+
+    await ann.pay_invoice(invoice)
+
+    assert await wallet.get_balance(env.db, ann.user_id) == Decimal(10)
+    assert "Payment received" in ann.last().text
+    await ann.send(LINK)
+    assert "How many" in ann.last().text, "the order conversation carries on"
+
+
 async def test_paysupport_and_terms_answer(pay_env: BotEnv) -> None:
     ann = await customer(pay_env)
     await ann.send("/paysupport")

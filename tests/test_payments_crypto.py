@@ -181,6 +181,14 @@ async def test_with_only_a_token_stars_are_the_one_way_to_pay(bot_env: BotEnv) -
     await ann.send("/help")
     assert "Top up" in ann.replies()[-1].text
 
+    # Over Telegram's 10,000 Stars a payment (129.87 USD at 77 Stars per USD).
+    await ann.send("/topup")
+    await ann.tap(pay_texts.BTN_OTHER_AMOUNT)
+    await ann.send("200")
+    refused = ann.last()
+    assert "top up at most 129.87 USD at a time" in refused.text
+    assert refused.button_texts == [pay_texts.BTN_OTHER_AMOUNT, pay_texts.BTN_CANCEL]
+
 
 async def test_a_paid_invoice_that_does_not_match_its_payment_goes_to_the_admins(
     crypto_env: BotEnv, crypto_pay: FakeCryptoPay

@@ -235,8 +235,17 @@ async def test_stars_that_match_no_top_up_are_kept_for_an_admin(pay_env: BotEnv)
     assert await wallet.get_balance(env.db, ann.user_id) == Decimal(0)
     [payment] = await payments.user_payments(env.db, ann.user_id)
     assert payment.state is payments.State.PAID
-    alert = await delivered(env, env.admin(), "match no open top-up")
+    admin = env.admin()
+    alert = await delivered(env, admin, "match no open top-up")
     assert "/refund 1" in alert
+    await ledger_agrees(env)
+
+    await admin.send("/refund 1")
+    assert "the balance is unchanged" in said(admin, "refunded")
+    assert [t.amount for t in env.api.star_transactions if not t.incoming] == [500]
+    [refunded] = await payments.user_payments(env.db, ann.user_id)
+    assert refunded.state is payments.State.REFUNDED
+    assert await wallet.get_balance(env.db, ann.user_id) == Decimal(0)
     await ledger_agrees(env)
 
 

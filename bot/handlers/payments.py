@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import re
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_DOWN, Decimal, InvalidOperation
 from typing import Any
 
 from telegram import LabeledPrice, Message, Update
@@ -186,6 +186,13 @@ def _method_choice(context: Context, origin: Origin, amount: Decimal) -> tuple[s
     settings = context.bot_data.settings
     methods = enabled_methods(context, amount)
     if not methods:
+        if settings.stars_enabled:
+            # Only Stars are on, and Telegram caps what one Stars invoice may ask.
+            largest = (Decimal(payments.STARS_MAX_PER_INVOICE) / settings.stars_per_unit).quantize(
+                payments.CENT, rounding=ROUND_DOWN
+            )
+            text = texts.stars_too_much(largest, settings.currency)
+            return text, keyboards.amounts_keyboard(_origin_flag(origin), [])
         return texts.with_support(texts.NO_METHOD, settings.support_contact), None
     text = texts.choose_method(amount, settings.currency)
     return text, keyboards.methods_keyboard(_origin_flag(origin), amount, methods)

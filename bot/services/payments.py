@@ -489,8 +489,11 @@ async def check_refundable(db: Database, payment_id: int) -> Payment:
         raise RefundError(texts.REFUND_ONLY_STARS)
     if payment.state is State.REFUNDED:
         raise RefundError(texts.already_refunded(payment_id))
-    if payment.state is not State.CREDITED or payment.provider_payment_id is None:
+    if payment.state not in (State.CREDITED, State.PAID) or payment.provider_payment_id is None:
         raise RefundError(texts.not_refundable(payment))
+    if payment.state is State.PAID:
+        # Never credited (Stars that matched no top-up): nothing to take back.
+        return payment
     balance = await ledger.balance(db, payment.user_id)
     if balance < payment.amount:
         raise RefundError(texts.refund_spent(payment, balance))
@@ -506,28 +509,36 @@ async def reverse_refunded(
     admin_chat_ids: Sequence[int],
 ) -> Credit | None:
     """Take a refunded payment's credit back out of the wallet, once (Telegram has already
-    returned the Stars, so this may leave a balance spent in the meantime below zero)."""
+    returned the Stars, so this may leave a balance spent in the meantime below zero). A
+    payment that was never credited is only marked refunded."""
     async with db.transaction():
         payment = await get_payment(db, payment_id)
         if payment is None:
             return None
         moved = await payment_rows.move(
-            db, payment_id, [State.CREDITED.value], State.REFUNDED.value, decided_by=admin_id
+            db,
+            payment_id,
+            [State.CREDITED.value, State.PAID.value],
+            State.REFUNDED.value,
+            decided_by=admin_id,
         )
         if not moved:
             return None
-        row = await ledger.append(
-            db,
-            user_id=payment.user_id,
-            amount=-payment.amount,
-            kind=REVERSAL_KIND,
-            reason=texts.reversal_reason(payment_id),
-            admin_id=admin_id,
-            payment_id=payment_id,
-        )
+        if payment.state is State.CREDITED:
+            row = await ledger.append(
+                db,
+                user_id=payment.user_id,
+                amount=-payment.amount,
+                kind=REVERSAL_KIND,
+                reason=texts.reversal_reason(payment_id),
+                admin_id=admin_id,
+                payment_id=payment_id,
+            )
+            balance = Decimal(row["balance_after"])
+        else:
+            balance = await ledger.balance(db, payment.user_id)
         fresh = await get_payment(db, payment_id)
         assert fresh is not None
-        balance = Decimal(row["balance_after"])
         await notifications.enqueue(
             db,
             payment.chat_id,
@@ -923,7 +934,7 @@ async def ledger_matches_payments(db: Database) -> bool:
         have = entries.pop(payment.payment_id, [])
         if payment.state is State.CREDITED:
             expected = [(PAYMENT_KIND, payment.amount)]
-        elif payment.state is State.REFUNDED:
+        elif payment.state is State.REFUNDED and payment.credited_at is not None:
             expected = [(PAYMENT_KIND, payment.amount), (REVERSAL_KIND, -payment.amount)]
         else:
             expected = []

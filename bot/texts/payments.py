@@ -165,10 +165,13 @@ def stars_invoice_sent(amount: Decimal, currency: str, stars: int, ttl_minutes: 
     )
 
 
-STARS_TOO_MUCH = (
-    "⚠ That amount is more Stars than Telegram allows in one payment. Please choose a "
-    "smaller amount."
-)
+def stars_too_much(largest: Decimal, currency: str) -> str:
+    """Refuse an amount over Telegram's Stars limit for one invoice."""
+    return (
+        "⚠ That amount is more Stars than Telegram allows in one payment: top up at most "
+        f"{money(largest, currency)} at a time."
+    )
+
 
 PRE_CHECKOUT_UNKNOWN = "This invoice is not from this shop's top-ups. Nothing was charged."
 PRE_CHECKOUT_NOT_YOURS = "This invoice belongs to another customer. Nothing was charged."
@@ -447,6 +450,11 @@ def refund_spent(payment: Payment, balance: Decimal) -> str:
 
 def refunded_reply(payment: Payment, balance: Decimal, currency: str) -> str:
     """Confirm a refund to the admin."""
+    if payment.credited_at is None:
+        return (
+            f"↩ Payment #{payment.payment_id} refunded: {payment.stars:,} Stars returned "
+            "(it was never credited, so the balance is unchanged)."
+        )
     return (
         f"↩ Payment #{payment.payment_id} refunded: {payment.stars:,} Stars returned and "
         f"{money(payment.amount, currency)} taken back. Their balance is now "
@@ -463,6 +471,8 @@ def refund_failed(payment_id: int, error: str) -> str:
 
 def you_were_refunded(payment: Payment, balance: Decimal, currency: str) -> str:
     """Tell the customer their Stars came back."""
+    if payment.credited_at is None:
+        return f"↩ Your payment #{payment.payment_id} of {payment.stars:,} Stars was refunded."
     return (
         f"↩ Your payment #{payment.payment_id} of {payment.stars:,} Stars was refunded, and "
         f"{money(payment.amount, currency)} was taken from your balance.\n"

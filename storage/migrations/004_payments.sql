@@ -40,7 +40,7 @@ CREATE INDEX payments_by_state ON payments (provider, state);
 CREATE TRIGGER payments_state_moves BEFORE UPDATE OF state ON payments
 WHEN OLD.state <> NEW.state AND (OLD.state || '>' || NEW.state) NOT IN (
     'created>paid', 'created>expired', 'created>rejected',
-    'expired>paid', 'paid>credited', 'credited>refunded'
+    'expired>paid', 'paid>credited', 'credited>refunded', 'paid>refunded'
 )
 BEGIN
     SELECT RAISE(ABORT, 'this payment state change is not allowed');

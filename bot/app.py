@@ -26,10 +26,10 @@ from telegram.ext import (
     JobQueue,
 )
 
-from bot import jobs, texts
+from bot import jobs, payment_jobs, texts
 from bot.config import NO_TOKEN_MESSAGE, SANDBOX_PANEL_NAME, Settings, SettingsError
 from bot.context import BotData, Context
-from bot.handlers import admin, errors, orders, review, start, wallet
+from bot.handlers import admin, errors, orders, payments, review, start, wallet
 from bot.handlers import catalog as catalog_handlers
 from bot.handlers import ordering as ordering_handlers
 from bot.panels.base import PanelConfig
@@ -76,12 +76,17 @@ def build_application(settings: Settings) -> BotApplication:
     # Group 0, first match wins: the conversations see their users' input first; the
     # catalog takes other typed text as a search, so only the catch-alls come after it.
     app.add_handlers(start.build_watchers(), group=-1)
+    # Payments first: a successful payment or a top-up button must reach them whatever
+    # conversation the customer is in.
+    app.add_handlers(payments.build_payment_handlers())
+    app.add_handler(payments.build_conversation(settings))
     app.add_handler(ordering_handlers.build_conversation(settings))
     app.add_handlers(review.build_handlers())
     app.add_handlers(start.build_handlers())
     app.add_handlers(wallet.build_handlers())
     app.add_handlers(orders.build_handlers())
     app.add_handlers(admin.build_handlers())
+    app.add_handlers(payments.build_handlers())
     app.add_handlers(catalog_handlers.build_handlers())
     app.add_handlers(start.build_fallbacks())
     app.add_error_handler(errors.on_error)
@@ -138,6 +143,7 @@ async def open_resources(app: BotApplication) -> None:
         _initial_sync(bot_data), name="initial catalog sync"
     )
     jobs.start_tracking(app)
+    await payment_jobs.start(app)
     job_queue.run_repeating(
         catalog_sync_job,
         interval=settings.catalog_sync_interval,
@@ -190,6 +196,7 @@ async def _forget_database(bot_data: BotData) -> None:
 
 async def close_resources(app: BotApplication) -> None:
     """Stop the background work and close the panels, the sandbox and the database."""
+    await payment_jobs.stop(app)
     await jobs.stop_tracking(app)
     resources = app.bot_data.resources
     task = resources.pop(INITIAL_SYNC, None)

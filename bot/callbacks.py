@@ -43,6 +43,15 @@ class Action(StrEnum):
     REVIEW_FAILED = "rvf"  # arg: local order number (admin)
     REVIEW_CARD = "rc"  # arg: local order number (admin: open its review card)
     NOOP = "_"  # no args (page counters)
+    TOPUP = "tu"  # args: origin (0 balance, 1 order), suggested amount in cents (0 = none)
+    TOPUP_AMOUNT = "ta"  # args: origin, amount in cents (then the method is chosen)
+    TOPUP_OTHER = "to"  # arg: origin (ask for a typed amount)
+    TOPUP_METHOD = "tm"  # args: origin, amount in cents, method
+    TOPUP_CANCEL = "tx"  # no args
+    PAY_CHECK = "pk"  # arg: payment id (ask the provider now)
+    PAY_APPROVE = "pa"  # arg: payment id (admin)
+    PAY_REJECT = "pr"  # args: payment id, reason code or "ask" (admin)
+    ORDER_RESUME = "or"  # no args (show the waiting order summary again)
 
 
 # What each action's arguments look like; "w" is a short word token.
@@ -70,6 +79,15 @@ _SIGNATURES: dict[Action, str] = {
     Action.REVIEW_FAILED: "i",
     Action.REVIEW_CARD: "i",
     Action.NOOP: "",
+    Action.TOPUP: "ii",
+    Action.TOPUP_AMOUNT: "ii",
+    Action.TOPUP_OTHER: "i",
+    Action.TOPUP_METHOD: "iiw",
+    Action.TOPUP_CANCEL: "",
+    Action.PAY_CHECK: "i",
+    Action.PAY_APPROVE: "i",
+    Action.PAY_REJECT: "iw",
+    Action.ORDER_RESUME: "",
 }
 _BY_VALUE = {a.value: a for a in Action}
 

@@ -17,6 +17,7 @@ from pydantic import (
     SecretStr,
     ValidationError,
     field_validator,
+    model_validator,
 )
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
@@ -70,6 +71,40 @@ class Settings(BaseSettings):
 
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
+    # --- customers' top-ups (see the README's "Payments")
+    # Shown on Balance, Help, the not-enough-balance summary and payment problems.
+    support_contact: str = Field(default="", max_length=200)
+    topup_min: Decimal = Field(default=Decimal(1), gt=0, decimal_places=2)
+    topup_max: Decimal = Field(default=Decimal(500), gt=0, decimal_places=2)
+    topup_presets: Annotated[tuple[Decimal, ...], NoDecode] = (
+        Decimal(5),
+        Decimal(10),
+        Decimal(25),
+        Decimal(50),
+    )
+    # Seconds an invoice (Stars or Crypto Pay) stays payable.
+    topup_invoice_ttl: float = Field(default=3600, ge=60, le=7 * 86400)
+    stars_enabled: bool = True
+    # Stars per 1 unit of CURRENCY. 77 suits USD: a Star withdraws for about 0.013 USD.
+    stars_per_unit: Decimal = Field(default=Decimal(77), gt=0, le=100_000)
+    stars_reconcile_interval: float = Field(default=3600, gt=0)
+    # The owner's payment details for manual receipts (card, UPI, bank…); empty = off.
+    manual_topup_instructions: str = Field(default="", max_length=2000)
+    # Shown by /terms; empty = the built-in text.
+    terms_text: str = Field(default="", max_length=3000)
+    # Crypto Pay (@CryptoBot): on when the token is set.
+    crypto_pay_token: SecretStr | None = None
+    crypto_pay_testnet: bool = False
+    # Empty = the official API (mainnet or testnet); tests point it at a fake.
+    crypto_pay_api_url: str = Field(default="", pattern=r"^(https?://.*)?$")
+    crypto_pay_assets: Annotated[tuple[str, ...], NoDecode] = ("USDT", "TON", "BTC")
+    crypto_pay_poll_interval: float = Field(default=30, gt=0, le=3600)
+    # The webhook listener (also set the URL in @CryptoBot → Crypto Pay → Webhooks);
+    # no port = polling only.
+    crypto_pay_webhook_host: str = "0.0.0.0"
+    crypto_pay_webhook_port: int | None = Field(default=None, ge=0, le=65535)
+    crypto_pay_webhook_path: str = Field(default="/cryptopay/webhook", pattern=r"^/[^\s]*$")
+
     @field_validator("admin_ids", mode="before")
     @classmethod
     def _split_admin_ids(cls, value: Any) -> Any:
@@ -102,6 +137,48 @@ class Settings(BaseSettings):
         if SANDBOX_PANEL_NAME in names:
             raise ValueError(f"the name {SANDBOX_PANEL_NAME!r} is reserved for the sandbox")
         return value
+
+    @field_validator("topup_presets", mode="before")
+    @classmethod
+    def _split_presets(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return tuple(Decimal(p.strip()) for p in value.split(",") if p.strip())
+        return value
+
+    @field_validator("crypto_pay_webhook_port", mode="before")
+    @classmethod
+    def _empty_port_is_none(cls, value: Any) -> Any:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("crypto_pay_assets", mode="before")
+    @classmethod
+    def _split_assets(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return tuple(a.strip().upper() for a in value.split(",") if a.strip())
+        return value
+
+    @property
+    def crypto_pay_enabled(self) -> bool:
+        """True when a Crypto Pay token is set."""
+        token = self.crypto_pay_token
+        return token is not None and bool(token.get_secret_value().strip())
+
+    @model_validator(mode="after")
+    def _topup_range(self) -> Settings:
+        if self.topup_min > self.topup_max:
+            raise ValueError("TOPUP_MIN must not be above TOPUP_MAX")
+        for preset in self.topup_presets:
+            if not self.topup_min <= preset <= self.topup_max:
+                raise ValueError(
+                    f"TOPUP_PRESETS: {preset} is outside TOPUP_MIN..TOPUP_MAX "
+                    f"({self.topup_min}..{self.topup_max})"
+                )
+        return self
+
+    @property
+    def manual_topup_enabled(self) -> bool:
+        """True when the owner gave instructions for manual receipts."""
+        return bool(self.manual_topup_instructions.strip())
 
     @property
     def use_sandbox(self) -> bool:

@@ -12,7 +12,10 @@ from decimal import Decimal
 
 from storage.db import Database, money_text, now_text
 
-_COLUMNS = "entry_id, user_id, amount, balance_after, kind, reason, order_id, admin_id, created_at"
+_COLUMNS = (
+    "entry_id, user_id, amount, balance_after, kind, reason, order_id, admin_id, created_at,"
+    " payment_id"
+)
 ZERO = Decimal(0)
 
 
@@ -35,12 +38,14 @@ async def append(
     reason: str,
     order_id: int | None = None,
     admin_id: int | None = None,
+    payment_id: int | None = None,
 ) -> sqlite3.Row:
     """Add one entry, computing the balance after it inside the same transaction."""
     async with db.transaction():
         after = await balance(db, user_id) + amount
         async with db.conn.execute(
-            f"INSERT INTO ledger ({_COLUMNS.partition(', ')[2]}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            f"INSERT INTO ledger ({_COLUMNS.partition(', ')[2]})"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 user_id,
                 money_text(amount),
@@ -50,6 +55,7 @@ async def append(
                 order_id,
                 admin_id,
                 now_text(),
+                payment_id,
             ),
         ) as cursor:
             entry_id = cursor.lastrowid

@@ -6,4 +6,6 @@ pytest_plugins = [
     "tests.fakes.storage_fixtures",
     "tests.fakes.tracking_fixtures",
     "tests.fakes.telegram_fixtures",
+    "tests.fakes.payment_fixtures",
+    "tests.fakes.crypto_pay_fixtures",
 ]

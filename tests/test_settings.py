@@ -114,3 +114,27 @@ def test_settings_come_from_the_env_file(tmp_path: Path) -> None:
     assert settings.admin_ids == frozenset({7, 8})
     assert settings.telegram_bot_token is not None
     assert settings.telegram_bot_token.get_secret_value() == "42:fromfile"
+
+
+def test_the_example_env_file_loads_with_payments_as_documented(tmp_path: Path) -> None:
+    example = (Path(__file__).parent.parent / ".env.example").read_text()
+    (tmp_path / ".env").write_text(
+        example.replace("TELEGRAM_BOT_TOKEN=\n", "TELEGRAM_BOT_TOKEN=1:x\n")
+    )
+    settings = load_settings()
+    assert settings.stars_enabled and settings.stars_per_unit == Decimal(77)
+    assert not settings.crypto_pay_enabled
+    assert not settings.manual_topup_enabled
+    assert settings.crypto_pay_webhook_port is None
+    assert settings.topup_presets == (Decimal(5), Decimal(10), Decimal(25), Decimal(50))
+
+
+def test_top_up_settings_are_checked(tmp_path: Path) -> None:
+    with pytest.raises(SettingsError, match="TOPUP_PRESETS: 900 is outside"):
+        load_settings(telegram_bot_token="1:x", topup_presets="5,900")
+    with pytest.raises(SettingsError, match="TOPUP_MIN must not be above TOPUP_MAX"):
+        load_settings(telegram_bot_token="1:x", topup_min="50", topup_max="10", topup_presets="")
+    settings = load_settings(
+        telegram_bot_token="1:x", crypto_pay_token="123:abc", crypto_pay_assets="usdt, ton"
+    )
+    assert settings.crypto_pay_enabled and settings.crypto_pay_assets == ("USDT", "TON")

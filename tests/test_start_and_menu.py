@@ -206,9 +206,15 @@ async def test_telegram_flood_control_delays_the_answer_but_does_not_lose_it(
 
 async def test_commands_are_published_at_start(bot_env: BotEnv) -> None:
     default = [c["command"] for c in bot_env.api.commands["default"]]
-    assert default == ["start", "menu", "orders", "search", "balance", "help", "cancel", "id"]
+    assert default == [
+        "start", "menu", "orders", "search", "balance", "help", "cancel", "id",
+        "topup", "paysupport", "terms",
+    ]  # fmt: skip
     for_admin = [c["command"] for c in bot_env.api.commands[f"chat:{ADMIN_ID}"]]
-    assert for_admin == [*default, "credit", "debit", "sync", "review", "panels", "user"]
+    assert for_admin == [
+        *default, "credit", "debit", "sync", "review", "panels", "user",
+        "approve", "reject", "refund",
+    ]  # fmt: skip
 
 
 async def test_user_data_survives_a_restart(bot_env: BotEnv) -> None:

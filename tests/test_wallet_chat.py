@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from bot import texts
 from bot.services import wallet
+from bot.texts import payments as payment_texts
 from tests.fakes.telegram_fixtures import ADMIN_ID, BotEnv
 
 
@@ -19,8 +20,8 @@ async def test_a_new_customer_sees_a_zero_balance_and_how_to_top_up(bot_env: Bot
     shown = ann.last()
     assert shown.message_id == menu.message_id, "the menu turns into the balance screen"
     assert "Your balance: 0.00 USD" in shown.text
-    assert "No payments yet" in shown.text
-    assert shown.button_texts == [texts.BUTTON_MENU]
+    assert "No payments yet. Tap Top up to add money." in shown.text
+    assert shown.button_texts == [payment_texts.BTN_TOP_UP, texts.BUTTON_MENU]
 
     await ann.tap(texts.BUTTON_MENU)
     assert texts.BUTTON_BALANCE in ann.last().button_texts

@@ -15,7 +15,8 @@ from telegram.ext import BaseHandler, CommandHandler
 
 from bot import jobs, texts
 from bot.context import BotData, Context
-from bot.services import backoffice, catalog, users, wallet
+from bot.services import backoffice, catalog, payments, users, wallet
+from bot.texts import payments as payment_texts
 
 log = logging.getLogger(__name__)
 
@@ -163,7 +164,11 @@ async def user(update: Update, context: Context) -> None:
     if overview is None:
         await message.reply_text(texts.unknown_user(args[0]))
         return
-    await message.reply_text(texts.customer_report(overview, context.bot_data.settings.currency))
+    currency = context.bot_data.settings.currency
+    recent = await payments.user_payments(context.bot_data.db, overview.user.user_id)
+    await message.reply_text(
+        texts.customer_report(overview, currency, payment_texts.payments_block(recent, currency))
+    )
 
 
 async def my_id(update: Update, context: Context) -> None:

@@ -25,7 +25,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from telegram import CallbackQuery, InlineKeyboardMarkup, Update
+from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import BadRequest
 from telegram.ext import (
     BaseHandler,
@@ -41,12 +41,15 @@ from bot import order_form as form
 from bot.callbacks import Action, Callback, ForgedCallback, decode, pattern
 from bot.config import Settings
 from bot.context import Context
+from bot.handlers import payments as payment_handlers
 from bot.handlers.review import held_alerts
 from bot.keyboards import ordering as keyboards
+from bot.keyboards import payments as payment_keyboards
 from bot.services import catalog, ordering, users, wallet
 from bot.services.catalog import CatalogItem
 from bot.services.ordering import PlacementKind
 from bot.texts import ordering as texts
+from bot.texts import payments as payment_texts
 
 logger = logging.getLogger(__name__)
 
@@ -250,19 +253,53 @@ async def _show_summary(
     draft["price"] = str(price)
     _renew(draft, context)
     currency = bot_data.settings.currency
+    charged = not bot_data.is_admin(user.id)
+    short = charged and balance < price
     text = texts.summary(
         item,
         form.describe(item.service, values),
         price=price,
         balance=balance,
         currency=currency,
-        charged=not bot_data.is_admin(user.id),
+        charged=charged,
         basis=form.price_basis(request),
     )
+    if short:
+        text += payment_texts.support_suffix(bot_data.settings.support_contact)
     if old_price is not None:
         text = texts.price_changed(old_price, price, currency) + "\n\n" + text
-    await _send(update, text, keyboards.summary_keyboard(draft["token"]))
+    await _send(
+        update,
+        text,
+        keyboards.summary_keyboard(
+            draft["token"], top_up=_top_up_button(context, price - balance) if short else None
+        ),
+    )
     return SUMMARY
+
+
+def _top_up_button(context: Context, missing: Decimal) -> InlineKeyboardButton | None:
+    """Top up with the missing amount offered first, when customers can top up at all."""
+    if not payment_handlers.top_up_offered(context):
+        return None
+    return payment_keyboards.top_up_button(1, max(missing, texts.CENT))
+
+
+async def resume_summary(update: Update, context: Context) -> str | int | None:
+    """Show the waiting summary again after a top-up (its Confirm works; older ones stop)."""
+    query = update.callback_query
+    assert query is not None
+    await query.answer()
+    draft = _draft(context)
+    if draft is None or draft.get("step") is not None:
+        await _send(update, payment_texts.NO_ORDER_WAITING)
+        return None
+    if _is_expired(draft):
+        return await expire(update, context)
+    item = await _item_or_end(update, context, draft)
+    if item is None:
+        return END
+    return await _show_summary(update, context, draft, item)
 
 
 async def start_order(update: Update, context: Context) -> str | int | None:
@@ -397,7 +434,13 @@ async def confirm(update: Update, context: Context) -> str | int | None:
         return await _show_summary(update, context, draft, item, old_price=shown_price)
     if kind is PlacementKind.NO_FUNDS:
         price = result.price if result.price is not None else shown_price
-        await _send(update, texts.no_funds(price, result.balance, currency))
+        button = _top_up_button(context, price - result.balance)
+        await _send(
+            update,
+            texts.no_funds(price, result.balance, currency)
+            + payment_texts.support_suffix(bot_data.settings.support_contact),
+            InlineKeyboardMarkup([[button]]) if button is not None else None,
+        )
         return SUMMARY
     if kind is PlacementKind.INVALID:
         await _send(update, texts.invalid(result.message))
@@ -541,6 +584,7 @@ def build_conversation(settings: Settings) -> ConversationHandler[Context]:
         SUMMARY: [
             CallbackQueryHandler(confirm, pattern=pattern(Action.CONFIRM)),
             CallbackQueryHandler(change, pattern=pattern(Action.CHANGE)),
+            CallbackQueryHandler(resume_summary, pattern=pattern(Action.ORDER_RESUME)),
             abort,
             MessageHandler(text, use_summary_buttons),
         ],

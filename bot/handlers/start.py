@@ -20,6 +20,7 @@ from bot import keyboards, texts
 from bot.callbacks import Action, Callback, ForgedCallback, decode, pattern
 from bot.context import Context
 from bot.services import users, wallet
+from bot.texts import payments as payment_texts
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +85,15 @@ async def decode_or_refuse(query: CallbackQuery) -> Callback | None:
         return None
 
 
+def help_text(context: Context) -> str:
+    """Help, with how to top up and whom to ask about payments."""
+    settings = context.bot_data.settings
+    text = texts.HELP
+    if settings.stars_enabled or settings.manual_topup_enabled or settings.crypto_pay_enabled:
+        text += "\n" + payment_texts.HELP_TOP_UP
+    return payment_texts.with_support(text, settings.support_contact)
+
+
 async def start(update: Update, context: Context) -> None:
     """Register the customer and show the main menu."""
     user, created = await remember_user(update, context)
@@ -105,7 +115,7 @@ async def menu(update: Update, context: Context) -> None:
 async def help_command(update: Update, context: Context) -> None:
     """Explain how ordering works."""
     await remember_user(update, context)
-    await show(update, context, texts.HELP, keyboards.back_to_menu())
+    await show(update, context, help_text(context), keyboards.back_to_menu())
 
 
 async def cancel(update: Update, context: Context) -> None:
@@ -124,7 +134,7 @@ async def menu_button(update: Update, context: Context) -> None:
         return
     await query.answer()
     if callback.args[0] == keyboards.MENU_HELP:
-        await show(update, context, texts.HELP, keyboards.back_to_menu())
+        await show(update, context, help_text(context), keyboards.back_to_menu())
     else:
         await show(update, context, texts.MAIN_MENU, keyboards.main_menu())
 

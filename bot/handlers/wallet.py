@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from telegram import Update
+from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
 from bot import keyboards, texts
 from bot.callbacks import Action, pattern
 from bot.context import Context
+from bot.handlers import payments
 from bot.handlers.start import decode_or_refuse, remember_user, show
+from bot.keyboards import payments as payment_keyboards
 from bot.services import wallet
+from bot.texts import payments as payment_texts
 
 RECENT_ENTRIES = 5
 
@@ -22,14 +25,26 @@ async def balance_text(context: Context, user_id: int) -> str:
     amount = await wallet.get_balance(db, user_id)
     entries = await wallet.recent_entries(db, user_id, limit=RECENT_ENTRIES)
     rows = [(e.amount, e.kind, e.reason, e.created_at) for e in entries]
-    return texts.balance(amount, context.bot_data.settings.currency, rows)
+    settings = context.bot_data.settings
+    if payments.top_up_offered(context):
+        text = texts.balance(amount, settings.currency, rows, how_to_add=payment_texts.HOW_TO_ADD)
+    else:
+        text = texts.balance(amount, settings.currency, rows)
+    return payment_texts.with_support(text, settings.support_contact)
+
+
+def balance_keyboard(context: Context) -> InlineKeyboardMarkup:
+    """Top up (when customers can) and the way back to the menu."""
+    if payments.top_up_offered(context):
+        return payment_keyboards.balance_keyboard()
+    return keyboards.back_to_menu()
 
 
 async def balance_command(update: Update, context: Context) -> None:
     """Show the balance and the latest entries."""
     user, _ = await remember_user(update, context)
     await show(
-        update, context, await balance_text(context, user.user_id), keyboards.back_to_menu()
+        update, context, await balance_text(context, user.user_id), balance_keyboard(context)
     )
 
 
@@ -41,7 +56,7 @@ async def balance_button(update: Update, context: Context) -> None:
     await query.answer()
     user, _ = await remember_user(update, context)
     await show(
-        update, context, await balance_text(context, user.user_id), keyboards.back_to_menu()
+        update, context, await balance_text(context, user.user_id), balance_keyboard(context)
     )
 
 

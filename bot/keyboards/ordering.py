@@ -138,10 +138,14 @@ def question_keyboard(token: str, step: Step) -> InlineKeyboardMarkup:
     return _markup(rows)
 
 
-def summary_keyboard(token: str) -> InlineKeyboardMarkup:
-    """Confirm / Change / Cancel for one summary (the token ties them to it)."""
+def summary_keyboard(
+    token: str, top_up: InlineKeyboardButton | None = None
+) -> InlineKeyboardMarkup:
+    """Confirm / Change / Cancel for one summary (the token ties them to it), and Top up
+    when the balance does not cover it."""
     return _markup(
         [
+            [top_up] if top_up is not None else [],
             [_button(texts.BTN_CONFIRM, Action.CONFIRM, token)],
             [
                 _button(texts.BTN_CHANGE, Action.CHANGE, token),

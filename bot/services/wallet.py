@@ -39,7 +39,7 @@ class LedgerEntry:
     created_at: datetime
 
 
-KINDS = frozenset({"credit", "debit", "order", "refund"})
+KINDS = frozenset({"credit", "debit", "order", "refund", "payment", "payment_refund"})
 
 
 def entry_from_row(row: sqlite3.Row) -> LedgerEntry:

@@ -36,6 +36,9 @@ USER_COMMANDS: tuple[tuple[str, str], ...] = (
     ("help", "How ordering works"),
     ("cancel", "Cancel what you are doing"),
     ("id", "Show your Telegram user ID"),
+    ("topup", "Add money to your balance"),
+    ("paysupport", "Help with a payment"),
+    ("terms", "Terms of payments and orders"),
 )
 ADMIN_COMMANDS: tuple[tuple[str, str], ...] = (
     ("credit", "Add money to a customer: /credit <user> <amount> <reason>"),
@@ -44,6 +47,9 @@ ADMIN_COMMANDS: tuple[tuple[str, str], ...] = (
     ("review", "Orders held for review (outcome unknown)"),
     ("panels", "Each panel: balance, catalog, orders, health"),
     ("user", "A customer's balance, payments and orders: /user <user>"),
+    ("approve", "Approve a receipt: /approve <payment> [amount]"),
+    ("reject", "Reject a receipt: /reject <payment> <reason>"),
+    ("refund", "Refund a Telegram Stars payment: /refund <payment>"),
 )
 
 # ---------------------------------------------------------------- menu and help
@@ -95,6 +101,8 @@ _KIND_LABELS = {
     "debit": "Deduction",
     "order": "Order",
     "refund": "Refund",
+    "payment": "Top-up",
+    "payment_refund": "Top-up refunded",
 }
 
 
@@ -108,12 +116,16 @@ def _moment(when: datetime) -> str:
 
 
 def balance(
-    amount: Decimal, currency: str, entries: Sequence[tuple[Decimal, str, str, datetime]]
+    amount: Decimal,
+    currency: str,
+    entries: Sequence[tuple[Decimal, str, str, datetime]],
+    *,
+    how_to_add: str = "To add money, contact the shop's administrator.",
 ) -> str:
     """Show the balance and the latest ledger entries (amount, kind, reason, when)."""
     lines = [f"💰 <b>Your balance: {money(amount, currency)}</b>"]
     if not entries:
-        lines.append("\nNo payments yet. To add money, contact the shop's administrator.")
+        lines.append(f"\nNo payments yet. {how_to_add}")
         return "\n".join(lines)
     lines.append("\n<b>Latest activity</b>")
     for value, kind, reason, when in entries:
@@ -311,7 +323,7 @@ def _entry_line(
     return f"{sign}{money(abs(amount), currency)} · {escape(label)}{detail}{by} · {_moment(when)}"
 
 
-def customer_report(overview: CustomerOverview, currency: str) -> str:
+def customer_report(overview: CustomerOverview, currency: str, payments_block: str = "") -> str:
     """Describe a customer for an admin: who, balance, latest payments and orders."""
     user = overview.user
     lines = [
@@ -330,6 +342,8 @@ def customer_report(overview: CustomerOverview, currency: str) -> str:
                 entry.amount, entry.kind, entry.reason, entry.admin_id, entry.created_at, currency
             )
         )
+    if payments_block:
+        lines += ["", payments_block]
     lines += ["", f"<b>Latest orders</b> ({len(overview.orders)} of {overview.order_count})"]
     if not overview.orders:
         lines[-1] = "<b>Latest orders</b>"

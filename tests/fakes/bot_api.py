@@ -39,11 +39,21 @@ BOT_USER = {
     "supports_inline_queries": False,
 }
 # Methods that send a message: the ones Telegram's limits (1/s per chat, 30/s overall) count.
-SENDING_METHODS = frozenset({"sendMessage"})
+SENDING_METHODS = frozenset({"sendMessage", "sendPhoto", "sendInvoice"})
 # Form values python-telegram-bot sends as plain strings (everything else is JSON-encoded).
 _TEXT_PARAMS = frozenset(
-    {"text", "caption", "callback_query_id", "parse_mode", "url", "language_code", "action"}
-)
+    {
+        "text", "caption", "callback_query_id", "parse_mode", "url", "language_code", "action",
+        "title", "description", "payload", "currency", "provider_token", "photo",
+        "pre_checkout_query_id", "error_message", "telegram_payment_charge_id",
+    }
+)  # fmt: skip
+MAX_CAPTION_LENGTH = 1024
+# Telegram's limits for a Stars invoice.
+MAX_INVOICE_TITLE = 32
+MAX_INVOICE_DESCRIPTION = 255
+MAX_INVOICE_PAYLOAD_BYTES = 128
+MAX_STARS_PER_INVOICE = 10_000
 _ALLOWED_TAGS = frozenset(
     {
         "b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "a", "code", "pre",
@@ -170,6 +180,37 @@ class Chat:
 
 
 @dataclass(slots=True)
+class Invoice:
+    """An invoice the bot sent: where it is, and what paying it sends back."""
+
+    chat_id: int
+    message_id: int
+    payload: str
+    currency: str
+    total_amount: int
+    title: str
+
+
+@dataclass(slots=True)
+class StarTransaction:
+    """A line of the bot's Stars statement (a payment in, or a refund out)."""
+
+    charge_id: str
+    user: dict[str, Any]
+    amount: int
+    date: int
+    incoming: bool
+    payload: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        partner: dict[str, Any] = {"type": "user", "user": self.user}
+        if self.incoming:
+            partner.update(transaction_type="invoice_payment", invoice_payload=self.payload)
+        side = "source" if self.incoming else "receiver"
+        return {"id": self.charge_id, "amount": self.amount, "date": self.date, side: partner}
+
+
+@dataclass(slots=True)
 class _FloodRule:
     remaining: int
     retry_after: float
@@ -200,6 +241,11 @@ class FakeBotApi:
         self._sent_per_chat: dict[int, deque[float]] = {}
         self._sent_overall: deque[float] = deque()
         self._closing = False
+        self.invoices: list[Invoice] = []
+        self.pre_checkout_answers: dict[str, dict[str, Any]] = {}
+        self.open_pre_checkouts: dict[str, float] = {}
+        self.star_transactions: list[StarTransaction] = []
+        self._charge_ids = itertools.count(1)
         self._runner: web.AppRunner | None = None
         self.base_url = ""
 
@@ -310,6 +356,88 @@ class FakeBotApi:
             }
         )
         return query_id
+
+    def invoice_at(self, chat_id: int, message_id: int) -> Invoice:
+        """The invoice shown in this message."""
+        for invoice in self.invoices:
+            if (invoice.chat_id, invoice.message_id) == (chat_id, message_id):
+                return invoice
+        raise AssertionError(f"message {message_id} in chat {chat_id} is not an invoice")
+
+    def queue_pre_checkout(
+        self, user: dict[str, Any], payload: str, total_amount: int, currency: str = "XTR"
+    ) -> str:
+        """Queue the pre-checkout query Telegram sends when the user taps Pay; return its ID."""
+        query_id = f"pcq{next(self._query_ids)}"
+        self.open_pre_checkouts[query_id] = time.monotonic()
+        self.queue_update(
+            {
+                "pre_checkout_query": {
+                    "id": query_id,
+                    "from": user,
+                    "currency": currency,
+                    "total_amount": total_amount,
+                    "invoice_payload": payload,
+                }
+            }
+        )
+        return query_id
+
+    def queue_successful_payment(
+        self,
+        user: dict[str, Any],
+        payload: str,
+        total_amount: int,
+        *,
+        charge_id: str | None = None,
+        currency: str = "XTR",
+        record: bool = True,
+    ) -> tuple[int, str]:
+        """Queue the service message of a completed payment; return (update ID, charge ID).
+
+        ``record`` adds it to the Stars statement (a repeated delivery of the same payment
+        passes False)."""
+        charge_id = charge_id or f"stxCharge{next(self._charge_ids):06d}"
+        chat = self.chat(user["id"], user.get("first_name", "User"), user.get("username"))
+        if record:
+            self.star_transactions.append(
+                StarTransaction(charge_id, user, total_amount, int(time.time()), True, payload)
+            )
+        message: dict[str, Any] = {
+            "message_id": chat.take_message_id(),
+            "from": user,
+            "chat": chat.as_dict(),
+            "date": int(time.time()),
+            "successful_payment": {
+                "currency": currency,
+                "total_amount": total_amount,
+                "invoice_payload": payload,
+                "telegram_payment_charge_id": charge_id,
+                "provider_payment_charge_id": "",
+            },
+        }
+        chat.messages[message["message_id"]] = message
+        return self.queue_update({"message": message}), charge_id
+
+    def queue_photo(self, user: dict[str, Any], file_id: str, caption: str = "") -> int:
+        """Queue a photo from ``user`` in their private chat; return the update ID."""
+        chat = self.chat(user["id"], user.get("first_name", "User"), user.get("username"))
+        message: dict[str, Any] = {
+            "message_id": chat.take_message_id(),
+            "from": user,
+            "chat": chat.as_dict(),
+            "date": int(time.time()),
+            "photo": [
+                {"file_id": file_id + "-small", "file_unique_id": file_id + "s", "width": 90,
+                 "height": 90},
+                {"file_id": file_id, "file_unique_id": file_id + "l", "width": 800,
+                 "height": 800},
+            ],
+        }  # fmt: skip
+        if caption:
+            message["caption"] = caption
+        chat.messages[message["message_id"]] = message
+        return self.queue_update({"message": message})
 
     @property
     def last_update_id(self) -> int:
@@ -531,6 +659,132 @@ class FakeBotApi:
         self.open_queries.discard(query_id)
         self.answered_queries[query_id] = params
         return True
+
+    async def _m_sendPhoto(self, params: dict[str, Any]) -> Any:
+        chat = self._message_chat(params)
+        caption = params.get("caption") or ""
+        visible = parse_html(caption) if params.get("parse_mode") == "HTML" else caption
+        if len(visible) > MAX_CAPTION_LENGTH:
+            raise _bad_request("message caption is too long")
+        markup = self._checked_markup(params)
+        if not params.get("photo"):
+            raise _bad_request("there is no photo in the request")
+        message: dict[str, Any] = {
+            "message_id": chat.take_message_id(),
+            "from": BOT_USER,
+            "chat": chat.as_dict(),
+            "date": int(time.time()),
+            "photo": [{"file_id": str(params["photo"]), "file_unique_id": "u", "width": 800,
+                       "height": 800}],
+            "caption": visible,
+            "html": caption,
+        }  # fmt: skip
+        if markup is not None:
+            message["reply_markup"] = markup
+        chat.messages[message["message_id"]] = message
+        return _public(message)
+
+    async def _m_editMessageCaption(self, params: dict[str, Any]) -> Any:
+        chat = self._message_chat(params)
+        message = self._find_message(chat, params)
+        if "photo" not in message:
+            raise _bad_request("there is no caption in the message to edit")
+        caption = params.get("caption") or ""
+        visible = parse_html(caption) if params.get("parse_mode") == "HTML" else caption
+        if len(visible) > MAX_CAPTION_LENGTH:
+            raise _bad_request("message caption is too long")
+        markup = self._checked_markup(params)
+        message.update(caption=visible, html=caption, edit_date=int(time.time()))
+        message.pop("reply_markup", None)
+        if markup is not None:
+            message["reply_markup"] = markup
+        return _public(message)
+
+    async def _m_sendInvoice(self, params: dict[str, Any]) -> Any:
+        chat = self._message_chat(params)
+        title, description = params.get("title"), params.get("description")
+        payload, currency = params.get("payload"), params.get("currency")
+        prices = params.get("prices")
+        if not isinstance(title, str) or not 1 <= len(title) <= MAX_INVOICE_TITLE:
+            raise _bad_request("INVOICE_TITLE_INVALID")
+        if (
+            not isinstance(description, str)
+            or not 1 <= len(description) <= MAX_INVOICE_DESCRIPTION
+        ):
+            raise _bad_request("INVOICE_DESCRIPTION_INVALID")
+        if (
+            not isinstance(payload, str)
+            or not 1 <= len(payload.encode()) <= MAX_INVOICE_PAYLOAD_BYTES
+        ):
+            raise _bad_request("INVOICE_PAYLOAD_INVALID")
+        if currency != "XTR":
+            raise _bad_request("CURRENCY_INVALID: this fake sells in Telegram Stars only")
+        if params.get("provider_token"):
+            raise _bad_request("PROVIDER_TOKEN_INVALID: Stars invoices take no provider token")
+        if not isinstance(prices, list) or len(prices) != 1:
+            raise _bad_request("Stars invoices must have exactly one price")
+        amount = prices[0].get("amount")
+        if not isinstance(amount, int) or not 1 <= amount <= MAX_STARS_PER_INVOICE:
+            raise _bad_request("STARS_INVOICE_AMOUNT_INVALID")
+        markup = self._checked_markup(params)
+        message: dict[str, Any] = {
+            "message_id": chat.take_message_id(),
+            "from": BOT_USER,
+            "chat": chat.as_dict(),
+            "date": int(time.time()),
+            "invoice": {
+                "title": title,
+                "description": description,
+                "start_parameter": "",
+                "currency": currency,
+                "total_amount": amount,
+            },
+            "text": f"{title}\n{description}\n{amount} ⭐",
+            "html": "",
+        }
+        if markup is not None:
+            message["reply_markup"] = markup
+        chat.messages[message["message_id"]] = message
+        self.invoices.append(
+            Invoice(chat.chat_id, message["message_id"], payload, currency, amount, title)
+        )
+        return _public({k: v for k, v in message.items() if k != "text"})
+
+    async def _m_answerPreCheckoutQuery(self, params: dict[str, Any]) -> Any:
+        query_id = str(params.get("pre_checkout_query_id"))
+        asked = self.open_pre_checkouts.pop(query_id, None)
+        if asked is None or time.monotonic() - asked > 10:
+            raise _bad_request("QUERY_ID_INVALID")
+        ok = params.get("ok")
+        if not isinstance(ok, bool):
+            raise _bad_request("ok must be a boolean")
+        if not ok and not params.get("error_message"):
+            raise _bad_request("ERROR_MESSAGE_EMPTY: a refusal needs an error message")
+        self.pre_checkout_answers[query_id] = {**params, "seconds": time.monotonic() - asked}
+        return True
+
+    async def _m_refundStarPayment(self, params: dict[str, Any]) -> Any:
+        charge_id = params.get("telegram_payment_charge_id")
+        user_id = params.get("user_id")
+        paid = [
+            t for t in self.star_transactions
+            if t.incoming and t.charge_id == charge_id and t.user["id"] == user_id
+        ]  # fmt: skip
+        if not paid:
+            raise _bad_request("CHARGE_NOT_FOUND")
+        if any(not t.incoming and t.charge_id == charge_id for t in self.star_transactions):
+            raise _bad_request("CHARGE_ALREADY_REFUNDED")
+        original = paid[0]
+        self.star_transactions.append(
+            StarTransaction(charge_id, original.user, original.amount, int(time.time()), False)
+        )
+        return True
+
+    async def _m_getStarTransactions(self, params: dict[str, Any]) -> Any:
+        offset = int(params.get("offset") or 0)
+        limit = min(int(params.get("limit") or 100), 100)
+        page = self.star_transactions[offset : offset + limit]
+        return {"transactions": [t.as_dict() for t in page]}
 
     async def _m_sendChatAction(self, params: dict[str, Any]) -> Any:
         self._message_chat(params)

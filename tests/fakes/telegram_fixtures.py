@@ -37,7 +37,7 @@ from telegram import Update
 from telegram.ext import Application, TypeHandler
 
 from bot.config import SANDBOX_PANEL_NAME, PanelSettings, Settings
-from tests.fakes.bot_api import BOT_USER, Call, FakeBotApi
+from tests.fakes.bot_api import BOT_USER, Call, FakeBotApi, Invoice
 
 # PTB 22 warns on every RetryAfter it builds unless opted in to timedelta periods, and
 # warnings are errors in this suite: opt in, so flood control can be tested at all.
@@ -48,7 +48,16 @@ QUIET_SECONDS = 0.05
 SETTLE_TIMEOUT = 10.0
 POLL_TIMEOUT = 1  # seconds a getUpdates long-poll waits (the fake wakes it on new updates)
 _MARKER_GROUP = 1_000_000  # after every group the bot uses
-_DRAW_METHODS = frozenset({"sendMessage", "editMessageText", "editMessageReplyMarkup"})
+_DRAW_METHODS = frozenset(
+    {
+        "sendMessage",
+        "editMessageText",
+        "editMessageReplyMarkup",
+        "sendPhoto",
+        "editMessageCaption",
+        "sendInvoice",
+    }
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,7 +92,7 @@ def _msg(method: str, message: dict[str, Any]) -> Msg:
     return Msg(
         method=method,
         message_id=int(message["message_id"]),
-        text=str(message.get("text", "")),
+        text=str(message.get("text", message.get("caption", ""))),
         html=str(message.get("html", message.get("text", ""))),
         buttons=buttons,
     )
@@ -144,6 +153,45 @@ class FakeUser:
         query_id = self.env.api.queue_callback(self.as_dict(), public, data)
         self._my_queries.append(query_id)
         await self.env.settle(self.env.api.last_update_id)
+
+    async def send_photo(self, file_id: str, caption: str = "") -> None:
+        """Send a photo (with an optional caption) and wait until the bot has handled it."""
+        update_id = self.env.api.queue_photo(self.as_dict(), file_id, caption)
+        await self.env.settle(update_id)
+
+    async def pre_checkout(
+        self, payload: str, total_amount: int, currency: str = "XTR"
+    ) -> dict[str, Any]:
+        """Tap Pay on an invoice: Telegram asks the bot; return the bot's answer."""
+        query_id = self.env.api.queue_pre_checkout(self.as_dict(), payload, total_amount, currency)
+        await self.env.settle(self.env.api.last_update_id)
+        answer = self.env.api.pre_checkout_answers.get(query_id)
+        assert answer is not None, "the bot did not answer the pre-checkout query"
+        return answer
+
+    async def complete_payment(
+        self, payload: str, total_amount: int, *, charge_id: str | None = None, record: bool = True
+    ) -> str:
+        """Telegram's successful_payment for this payload; return its charge ID."""
+        update_id, charge = self.env.api.queue_successful_payment(
+            self.as_dict(), payload, total_amount, charge_id=charge_id, record=record
+        )
+        await self.env.settle(update_id)
+        return charge
+
+    async def pay_invoice(self, invoice: Invoice | None = None) -> str:
+        """Pay an invoice the bot sent (the latest by default) as Telegram does: the
+        pre-checkout query must be accepted, then the payment arrives. Return the charge ID."""
+        invoice = invoice or self.latest_invoice()
+        answer = await self.pre_checkout(invoice.payload, invoice.total_amount)
+        assert answer["ok"] is True, answer
+        return await self.complete_payment(invoice.payload, invoice.total_amount)
+
+    def latest_invoice(self) -> Invoice:
+        """The latest invoice the bot sent this user."""
+        mine = [i for i in self.env.api.invoices if i.chat_id == self.chat_id]
+        assert mine, "the bot sent this user no invoice"
+        return mine[-1]
 
     def replies(self) -> list[Msg]:
         """Messages and edits the bot sent this user since the last call."""

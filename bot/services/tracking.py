@@ -505,7 +505,15 @@ def _change_for(
         ]
     return _Change(
         update=tracking_rows.OrderUpdate(
-            order_id, status, remains, start_count, info.charge, info.currency, False, None
+            order_id,
+            status,
+            remains,
+            start_count,
+            info.charge,
+            info.currency,
+            False,
+            None,
+            clear_remains=partial and remains is None,
         ),
         event=event_rows.NewEvent(
             order_id, old_status, status, after.remains, after.start_count, info.charge

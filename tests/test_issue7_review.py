@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import time
 from decimal import Decimal
 
 from bot.callbacks import Action, encode
+from bot.panels.models import OrderType
 from bot.services import wallet
+from bot.texts import ordering as texts
 from bot.texts import orders as order_texts
-from tests.fakes.chat_orders import customer, drawn_card, place
-from tests.fakes.telegram_fixtures import BotEnv, FakeUser
+from tests.fakes.chat_orders import customer, drawn_card, item_for, place
+from tests.fakes.telegram_fixtures import BotEnv, FakeUser, Msg
 
 FUNDS = Decimal(500)
+LINK = "https://example.com/post/42"
 
 
 async def refresh(user: FakeUser, order_id: int) -> None:
@@ -63,3 +67,86 @@ async def test_a_partial_the_shop_settles_is_not_refunded_again_by_a_later_count
 
 async def wallet_balance(env: BotEnv, user: FakeUser) -> Decimal:
     return await wallet.get_balance(env.db, user.user_id)
+
+
+# --------------------------------------------------------------------------- expired drafts
+
+
+async def summary_for(env: BotEnv, user: FakeUser) -> Msg:
+    """Walk a Default order of a service without drip-feed up to its summary."""
+    service = env.sandbox.find_service(OrderType.DEFAULT, dripfeed=False)
+    item = await item_for(env, service.service_id)
+    await user.send(f"/search {item.item_id}")
+    await user.tap(encode(Action.SERVICE, item.item_id))
+    await user.tap(texts.BTN_ORDER)
+    await user.send(LINK)
+    await user.send(str(item.service.min))
+    if "Drip-feed?" in user.last().text:
+        await user.tap("No")
+    summary = user.last()
+    assert "Check your order" in summary.text, summary.text
+    return summary
+
+
+async def send_location(env: BotEnv, user: FakeUser) -> None:
+    """Send something that is not text (a location)."""
+    chat = env.api.chat(user.chat_id)
+    message = {
+        "message_id": chat.take_message_id(),
+        "from": user.as_dict(),
+        "chat": chat.as_dict(),
+        "date": int(time.time()),
+        "location": {"latitude": 52.5, "longitude": 13.4},
+    }
+    chat.messages[message["message_id"]] = message
+    await env.settle(env.api.queue_update({"message": message}))
+
+
+async def short_timeout(env: BotEnv) -> None:
+    env.settings = env.settings.model_copy(update={"conversation_timeout": 1.0})
+    await env.restart()
+
+
+async def test_text_typed_at_a_summary_that_expired_while_down_ends_the_draft(
+    bot_env: BotEnv,
+) -> None:
+    env = bot_env
+    await short_timeout(env)
+    user = await customer(env, funds=FUNDS)
+    await summary_for(env, user)
+    await env.restart(pause=1.1)
+    user.replies()
+    await user.send("followers")
+    assert [m.text for m in user.replies()] == [texts.DRAFT_EXPIRED]
+    # The conversation is over: typed text is a search again.
+    await user.send("followers")
+    assert texts.USE_BUTTONS_SUMMARY not in user.last().text
+    assert texts.DRAFT_EXPIRED not in user.last().text
+
+
+async def test_text_typed_at_an_expired_change_menu_ends_the_draft(bot_env: BotEnv) -> None:
+    env = bot_env
+    await short_timeout(env)
+    user = await customer(env, funds=FUNDS)
+    summary = await summary_for(env, user)
+    await user.tap(texts.BTN_CHANGE, summary)
+    assert user.last().text == texts.CHOOSE_FIELD
+    await env.restart(pause=1.1)
+    user.replies()
+    await user.send("followers")
+    assert [m.text for m in user.replies()] == [texts.DRAFT_EXPIRED]
+
+
+async def test_a_photo_sent_to_an_expired_question_ends_the_draft(bot_env: BotEnv) -> None:
+    env = bot_env
+    await short_timeout(env)
+    user = await customer(env, funds=FUNDS)
+    service = env.sandbox.find_service(OrderType.DEFAULT, dripfeed=False)
+    item = await item_for(env, service.service_id)
+    await user.send(f"/search {item.item_id}")
+    await user.tap(encode(Action.SERVICE, item.item_id))
+    await user.tap(texts.BTN_ORDER)
+    await env.restart(pause=1.1)
+    user.replies()
+    await send_location(env, user)
+    assert [m.text for m in user.replies()] == [texts.DRAFT_EXPIRED]

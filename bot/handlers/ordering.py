@@ -347,9 +347,9 @@ async def answer_button(update: Update, context: Context) -> str | int | None:
     return await _ask(update, context, draft, item)
 
 
-async def non_text(update: Update, context: Context) -> None:
+async def non_text(update: Update, context: Context) -> int | None:
     """Ask for text when something else (a photo, a sticker) was sent."""
-    await _send(update, texts.SEND_TEXT)
+    return await _point_at(update, context, texts.SEND_TEXT)
 
 
 # --------------------------------------------------------------------------- the summary
@@ -459,14 +459,23 @@ async def pick_field(update: Update, context: Context) -> str | int | None:
     return await _ask(update, context, draft, item)
 
 
-async def use_summary_buttons(update: Update, context: Context) -> None:
+async def use_summary_buttons(update: Update, context: Context) -> int | None:
     """Point at the summary's buttons when text is typed there."""
-    await _send(update, texts.USE_BUTTONS_SUMMARY)
+    return await _point_at(update, context, texts.USE_BUTTONS_SUMMARY)
 
 
-async def use_change_buttons(update: Update, context: Context) -> None:
+async def use_change_buttons(update: Update, context: Context) -> int | None:
     """Point at the field buttons when text is typed there."""
-    await _send(update, texts.USE_BUTTONS_CHANGE)
+    return await _point_at(update, context, texts.USE_BUTTONS_CHANGE)
+
+
+async def _point_at(update: Update, context: Context, text: str) -> int | None:
+    """Say how to answer, unless the draft expired (while the bot was down): then end it."""
+    draft = _draft(context)
+    if draft is not None and _is_expired(draft):
+        return await expire(update, context)
+    await _send(update, text)
+    return None
 
 
 # --------------------------------------------------------------------------- leaving

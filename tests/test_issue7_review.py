@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 import time
+import uuid
 from decimal import Decimal
 
 from bot.callbacks import Action, encode
 from bot.panels.models import OrderType
-from bot.services import wallet
+from bot.services import ordering, wallet
 from bot.texts import ordering as texts
 from bot.texts import orders as order_texts
+from storage import orders as order_rows
 from tests.fakes.chat_orders import customer, drawn_card, item_for, place
 from tests.fakes.telegram_fixtures import BotEnv, FakeUser, Msg
 
@@ -150,3 +154,54 @@ async def test_a_photo_sent_to_an_expired_question_ends_the_draft(bot_env: BotEn
     user.replies()
     await send_location(env, user)
     assert [m.text for m in user.replies()] == [texts.DRAFT_EXPIRED]
+
+
+# --------------------------------------------------------------------------- interrupted
+
+
+async def delivered_to(env: BotEnv, chat_id: int, words: str) -> str:
+    """Wait for the outbox to deliver a message containing ``words`` to a chat."""
+    chat = env.api.chat(chat_id)
+    async with asyncio.timeout(5):
+        while True:
+            for _, message in sorted(chat.messages.items()):
+                if words in str(message.get("text", "")):
+                    return str(message["text"])
+            await asyncio.sleep(0.02)
+
+
+async def test_the_customer_of_an_order_interrupted_by_a_crash_is_told_it_is_held(
+    bot_env: BotEnv,
+) -> None:
+    env = bot_env
+    user = await customer(env, funds=FUNDS)
+    service = env.sandbox.find_service(OrderType.DEFAULT)
+    item = await item_for(env, service.service_id)
+    price = Decimal("1.25")
+    # What a crash mid-``add`` leaves: the order written and charged, still "placing"; the
+    # customer saw only "Placing…" on their Confirm.
+    async with env.db.transaction():
+        order_id = await order_rows.insert(
+            env.db,
+            user_id=user.user_id,
+            chat_id=user.chat_id,
+            panel=item.panel,
+            item_id=item.item_id,
+            service_id=service.service_id,
+            service_name=item.service.name,
+            order_type=OrderType.DEFAULT.value,
+            link=LINK,
+            quantity=item.service.min,
+            fields=json.dumps({"link": LINK, "quantity": str(item.service.min)}),
+            price=price,
+            cost=price,
+            charged=True,
+            status=ordering.PLACING,
+            idempotency_key=uuid.uuid4().hex,
+        )
+        await wallet.withdraw(
+            env.db, user.user_id, price, kind="order", reason="crash", order_id=order_id
+        )
+    await env.restart()
+    text = await delivered_to(env, user.chat_id, f"#{order_id}")
+    assert "under review" in text and "1.25 USD stays held" in text

@@ -205,3 +205,39 @@ async def test_the_customer_of_an_order_interrupted_by_a_crash_is_told_it_is_hel
     await env.restart()
     text = await delivered_to(env, user.chat_id, f"#{order_id}")
     assert "under review" in text and "1.25 USD stays held" in text
+
+
+# --------------------------------------------------------------------------- deadlines
+
+
+async def test_a_summary_answered_no_funds_stays_alive_for_a_top_up(bot_env: BotEnv) -> None:
+    env = bot_env
+    env.settings = env.settings.model_copy(update={"conversation_timeout": 1.5})
+    await env.restart()
+    user = env.user()
+    await user.send("/start")
+    assert await wallet_balance(env, user) == 0
+    summary = await summary_for(env, user)
+    await asyncio.sleep(0.9)
+    await user.tap(texts.BTN_CONFIRM, summary)
+    assert "Not enough balance" in user.last().text
+    # "Top up, then tap Confirm again": the customer does, within the timeout of that tap
+    # (PTB's own timeout counts from it) but past the one of the summary.
+    await wallet.credit(env.db, user.user_id, FUNDS, reason="top-up")
+    await asyncio.sleep(0.9)
+    await user.tap(texts.BTN_CONFIRM, summary)
+    assert "placed" in user.last().text, user.last().text
+
+
+async def test_text_typed_at_a_summary_keeps_it_alive_as_ptb_does(bot_env: BotEnv) -> None:
+    env = bot_env
+    env.settings = env.settings.model_copy(update={"conversation_timeout": 1.5})
+    await env.restart()
+    user = await customer(env, funds=FUNDS)
+    summary = await summary_for(env, user)
+    await asyncio.sleep(0.9)
+    await user.send("is this the right link?")
+    assert user.last().text == texts.USE_BUTTONS_SUMMARY
+    await asyncio.sleep(0.9)
+    await user.tap(texts.BTN_CONFIRM, summary)
+    assert "placed" in user.last().text, user.last().text

@@ -68,6 +68,12 @@ def _new_token() -> str:
 def _renew(draft: Draft, context: Context) -> None:
     """Give the draft a new token and push its deadline out by the conversation timeout."""
     draft["token"] = _new_token()
+    _extend(draft, context)
+
+
+def _extend(draft: Draft, context: Context) -> None:
+    """Push the draft's deadline out by the conversation timeout, as PTB's timeout is
+    after every update the conversation handles."""
     timeout = context.bot_data.settings.conversation_timeout
     draft["deadline"] = (datetime.now(UTC) + timedelta(seconds=timeout)).isoformat()
 
@@ -397,9 +403,11 @@ async def confirm(update: Update, context: Context) -> str | int | None:
         return await _show_summary(update, context, draft, item, old_price=shown_price)
     if kind is PlacementKind.NO_FUNDS:
         price = result.price if result.price is not None else shown_price
+        _extend(draft, context)
         await _send(update, texts.no_funds(price, result.balance, currency))
         return SUMMARY
     if kind is PlacementKind.INVALID:
+        _extend(draft, context)
         await _send(update, texts.invalid(result.message))
         return SUMMARY
     await _drop_buttons(query)
@@ -474,6 +482,8 @@ async def _point_at(update: Update, context: Context, text: str) -> int | None:
     draft = _draft(context)
     if draft is not None and _is_expired(draft):
         return await expire(update, context)
+    if draft is not None:
+        _extend(draft, context)
     await _send(update, text)
     return None
 

@@ -241,3 +241,23 @@ async def test_text_typed_at_a_summary_keeps_it_alive_as_ptb_does(bot_env: BotEn
     await asyncio.sleep(0.9)
     await user.tap(texts.BTN_CONFIRM, summary)
     assert "placed" in user.last().text, user.last().text
+
+
+async def test_admins_hear_when_a_partial_they_settle_moves_on_at_the_panel(
+    bot_env: BotEnv,
+) -> None:
+    env = bot_env
+    user = await customer(env, funds=FUNDS)
+    order = await place(env, user)
+    assert order.panel_order_id is not None
+    env.sandbox.set_status(order.panel_order_id, "Partial", remains_unknown=True)
+    await refresh(user, order.order_id)
+    await delivered_to(env, env.admin().chat_id, "ended partial")
+    # Nothing is paid automatically any more, so the admins must hear that the panel now
+    # says the whole order was refunded: what they settle is no longer the undelivered part.
+    env.sandbox.set_status(order.panel_order_id, "Refunded")
+    await refresh(user, order.order_id)
+    alert = await delivered_to(env, env.admin().chat_id, "is now Refunded")
+    assert f"#{order.order_id}" in alert and "/credit" in alert
+    notice = await delivered_to(env, user.chat_id, "was refunded by the panel")
+    assert "the shop will settle" in notice

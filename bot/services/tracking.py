@@ -500,9 +500,19 @@ def _change_for(
         old_start_count if start_count is None else start_count,
     )
     refund = refund_due(after) if countable else Decimal(0)
-    unsettled = not countable and after.charged
+    unsettled = not countable and after.charged and (partial or status in FULL_REFUND)
     messages: list[outbox_rows.NewMessage] = []
-    if unsettled and old_status != status:
+    if settled_by_shop and old_status != status and after.charged:
+        # Nothing follows automatically, so what the admins settle may have changed.
+        messages = [
+            notifications.new_message(
+                admin,
+                texts.admin_settled_partial_moved(after, currency),
+                dedupe_key=f"admin:{admin}:order:{order_id}:settled:{status}",
+            )
+            for admin in admins
+        ]
+    elif unsettled and old_status != status:
         # No share can be counted (a package, a subscription, no remains): admins settle it.
         messages = [
             notifications.new_message(

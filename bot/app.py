@@ -135,7 +135,9 @@ async def open_resources(app: BotApplication) -> None:
         await catalog.withdraw_unconfigured(bot_data.db, list(bot_data.panels))
         # Before any update is handled: this process has placed nothing yet, so every order
         # still "placing" was left by one that stopped mid-request.
-        await ordering.hold_interrupted_placements(bot_data.db, review.held_alerts(bot_data))
+        await ordering.hold_interrupted_placements(
+            bot_data.db, review.held_alerts(bot_data), review.held_notice(bot_data)
+        )
     except BaseException:
         await stack.aclose()
         raise

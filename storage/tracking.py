@@ -72,6 +72,8 @@ class OrderUpdate:
     currency: str | None
     not_found: bool
     error: str | None
+    # Forget the stored remains (a final status answered without a count of its own).
+    clear_remains: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,7 +138,8 @@ async def order_row(db: Database, order_id: int) -> sqlite3.Row | None:
 
 
 _UPDATE = (
-    "UPDATE orders SET status = ?, remains = COALESCE(?, remains),"
+    "UPDATE orders SET status = ?,"
+    " remains = CASE WHEN ? THEN NULL ELSE COALESCE(?, remains) END,"
     " start_count = COALESCE(?, start_count), charge = COALESCE(?, charge),"
     " currency = COALESCE(?, currency), not_found = ?, error = COALESCE(?, error),"
     " updated_at = ?, checked_at = ? WHERE order_id = ?"
@@ -147,6 +150,7 @@ def _update_params(updates: Iterable[OrderUpdate], now: str) -> list[tuple[objec
     return [
         (
             u.status,
+            int(u.clear_remains),
             u.remains,
             u.start_count,
             None if u.charge is None else money_text(u.charge),

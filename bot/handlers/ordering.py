@@ -71,6 +71,12 @@ def _new_token() -> str:
 def _renew(draft: Draft, context: Context) -> None:
     """Give the draft a new token and push its deadline out by the conversation timeout."""
     draft["token"] = _new_token()
+    _extend(draft, context)
+
+
+def _extend(draft: Draft, context: Context) -> None:
+    """Push the draft's deadline out by the conversation timeout, as PTB's timeout is
+    after every update the conversation handles."""
     timeout = context.bot_data.settings.conversation_timeout
     draft["deadline"] = (datetime.now(UTC) + timedelta(seconds=timeout)).isoformat()
 
@@ -384,9 +390,9 @@ async def answer_button(update: Update, context: Context) -> str | int | None:
     return await _ask(update, context, draft, item)
 
 
-async def non_text(update: Update, context: Context) -> None:
+async def non_text(update: Update, context: Context) -> int | None:
     """Ask for text when something else (a photo, a sticker) was sent."""
-    await _send(update, texts.SEND_TEXT)
+    return await _point_at(update, context, texts.SEND_TEXT)
 
 
 # --------------------------------------------------------------------------- the summary
@@ -434,6 +440,7 @@ async def confirm(update: Update, context: Context) -> str | int | None:
         return await _show_summary(update, context, draft, item, old_price=shown_price)
     if kind is PlacementKind.NO_FUNDS:
         price = result.price if result.price is not None else shown_price
+        _extend(draft, context)
         button = _top_up_button(context, price - result.balance)
         await _send(
             update,
@@ -443,6 +450,7 @@ async def confirm(update: Update, context: Context) -> str | int | None:
         )
         return SUMMARY
     if kind is PlacementKind.INVALID:
+        _extend(draft, context)
         await _send(update, texts.invalid(result.message))
         return SUMMARY
     await _drop_buttons(query)
@@ -502,14 +510,25 @@ async def pick_field(update: Update, context: Context) -> str | int | None:
     return await _ask(update, context, draft, item)
 
 
-async def use_summary_buttons(update: Update, context: Context) -> None:
+async def use_summary_buttons(update: Update, context: Context) -> int | None:
     """Point at the summary's buttons when text is typed there."""
-    await _send(update, texts.USE_BUTTONS_SUMMARY)
+    return await _point_at(update, context, texts.USE_BUTTONS_SUMMARY)
 
 
-async def use_change_buttons(update: Update, context: Context) -> None:
+async def use_change_buttons(update: Update, context: Context) -> int | None:
     """Point at the field buttons when text is typed there."""
-    await _send(update, texts.USE_BUTTONS_CHANGE)
+    return await _point_at(update, context, texts.USE_BUTTONS_CHANGE)
+
+
+async def _point_at(update: Update, context: Context, text: str) -> int | None:
+    """Say how to answer, unless the draft expired (while the bot was down): then end it."""
+    draft = _draft(context)
+    if draft is not None and _is_expired(draft):
+        return await expire(update, context)
+    if draft is not None:
+        _extend(draft, context)
+    await _send(update, text)
+    return None
 
 
 # --------------------------------------------------------------------------- leaving

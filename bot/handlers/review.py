@@ -30,7 +30,8 @@ from bot.callbacks import Action, ForgedCallback, decode, pattern
 from bot.context import BotData, Context
 from bot.keyboards import orders as keyboards
 from bot.services import ordering, users
-from bot.services.ordering import AdminAlerts, CustomerNotice, OrderRecord
+from bot.services.ordering import AdminAlerts, CustomerNotice, HeldNotice, OrderRecord
+from bot.texts import ordering as ordering_texts
 from bot.texts import orders as texts
 
 log = logging.getLogger(__name__)
@@ -124,6 +125,19 @@ def held_alerts(bot_data: BotData) -> AdminAlerts:
         return texts.admin_order_held(order, currency), markup
 
     return AdminAlerts(bot_data.settings.admin_ids, render)
+
+
+def held_notice(bot_data: BotData) -> HeldNotice:
+    """What the customer of an order held without an answer to their Confirm reads (an
+    admin's own order: nothing, the admins' alert says it all)."""
+    currency = bot_data.settings.currency
+
+    def render(order: OrderRecord) -> str | None:
+        if bot_data.is_admin(order.user_id):
+            return None
+        return ordering_texts.held(order, currency)
+
+    return render
 
 
 # --------------------------------------------------------------------------- /review

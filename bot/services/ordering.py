@@ -131,6 +131,9 @@ def total_units(order_type: OrderType, quantity: int, fields: Mapping[str, str])
 # queue for the customer, or None to tell them nothing.
 CustomerNotice = Callable[[OrderRecord, Decimal], str | None]
 
+# Given an order just held for review, what its customer reads (HTML), or None: nothing.
+HeldNotice = Callable[[OrderRecord], str | None]
+
 # Given an order just held for review, the admins' alert: its text (HTML) and buttons.
 HeldAlert = Callable[[OrderRecord], tuple[str, dict[str, Any] | None]]
 
@@ -359,15 +362,27 @@ INTERRUPTED = "interrupted while placing: the bot stopped before the panel answe
 
 
 async def hold_for_review(
-    db: Database, order_id: int, reason: str, alerts: AdminAlerts | None
+    db: Database,
+    order_id: int,
+    reason: str,
+    alerts: AdminAlerts | None,
+    notify: HeldNotice | None = None,
 ) -> OrderRecord | None:
-    """Hold an order for an admin's review with ``reason``, and queue the admins' alert in
-    the same transaction."""
+    """Hold an order for an admin's review with ``reason``, and queue the admins' alert (and
+    ``notify``'s word to the customer, if any) in the same transaction."""
     async with db.transaction():
         await order_rows.set_status(db, order_id, REVIEW, error=reason)
         order = await get_order(db, order_id)
         if order is not None and alerts is not None:
             await _queue_held_alert(db, order, alerts)
+        text = None if order is None or notify is None else notify(order)
+        if order is not None and text is not None:
+            await notifications.enqueue(
+                db,
+                order.chat_id,
+                text,
+                dedupe_key=f"order:{order_id}:held:{time_text(order.updated_at)}",
+            )
     return order
 
 
@@ -385,16 +400,17 @@ async def _queue_held_alert(db: Database, order: OrderRecord, alerts: AdminAlert
 
 
 async def hold_interrupted_placements(
-    db: Database, alerts: AdminAlerts | None
+    db: Database, alerts: AdminAlerts | None, notify: HeldNotice | None = None
 ) -> list[OrderRecord]:
-    """Send to review every order a previous process left "placing", telling the admins.
+    """Send to review every order a previous process left "placing", telling the admins
+    and, through ``notify``, the customer (who saw no answer to their Confirm).
 
     Call it at start, before this process places anything: the process that sent those
     ``add`` requests is gone, so whether the panel has them is unknown.
     """
     held: list[OrderRecord] = []
     for row in await order_rows.with_status(db, [PLACING]):
-        order = await hold_for_review(db, int(row["order_id"]), INTERRUPTED, alerts)
+        order = await hold_for_review(db, int(row["order_id"]), INTERRUPTED, alerts, notify)
         if order is not None:
             log.warning(
                 "order %d was left placing by a previous run: held for review", order.order_id

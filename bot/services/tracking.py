@@ -467,6 +467,15 @@ def _change_for(
     old_start_count = None if row["start_count"] is None else int(row["start_count"])
     status = info.status.value
     remains = None if info.remains is None else max(info.remains, 0)
+    # A partial the shop was left to settle (it came without a count) stays the shop's: a
+    # count or a refund the panel reports later is not paid as well, or the customer could
+    # get the same share twice.
+    settled_by_shop = old_status == OrderStatus.PARTIAL.value and (
+        old_remains is None
+        or not total_units(OrderType(row["order_type"]), quantity, json.loads(row["fields"]))
+    )
+    if settled_by_shop:
+        remains = None
     start_count = info.start_count
     if (
         status == old_status
@@ -483,7 +492,7 @@ def _change_for(
     partial = status == OrderStatus.PARTIAL.value
     # A partial is refunded only from the count the panel gave with that very status: an
     # earlier "remains" may predate deliveries made since.
-    countable = not partial or (remains is not None and total > 0)
+    countable = not settled_by_shop and (not partial or (remains is not None and total > 0))
     after = _record(
         row,
         status,
@@ -491,9 +500,19 @@ def _change_for(
         old_start_count if start_count is None else start_count,
     )
     refund = refund_due(after) if countable else Decimal(0)
-    unsettled = partial and not countable and after.charged
+    unsettled = not countable and after.charged and (partial or status in FULL_REFUND)
     messages: list[outbox_rows.NewMessage] = []
-    if unsettled and old_status != status:
+    if settled_by_shop and old_status != status and after.charged:
+        # Nothing follows automatically, so what the admins settle may have changed.
+        messages = [
+            notifications.new_message(
+                admin,
+                texts.admin_settled_partial_moved(after, currency),
+                dedupe_key=f"admin:{admin}:order:{order_id}:settled:{status}",
+            )
+            for admin in admins
+        ]
+    elif unsettled and old_status != status:
         # No share can be counted (a package, a subscription, no remains): admins settle it.
         messages = [
             notifications.new_message(
@@ -505,7 +524,15 @@ def _change_for(
         ]
     return _Change(
         update=tracking_rows.OrderUpdate(
-            order_id, status, remains, start_count, info.charge, info.currency, False, None
+            order_id,
+            status,
+            remains,
+            start_count,
+            info.charge,
+            info.currency,
+            False,
+            None,
+            clear_remains=partial and remains is None,
         ),
         event=event_rows.NewEvent(
             order_id, old_status, status, after.remains, after.start_count, info.charge

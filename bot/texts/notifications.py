@@ -178,6 +178,17 @@ def admin_partial_unsettled(order: OrderRecord, currency: str = "USD") -> str:
     )
 
 
+def admin_settled_partial_moved(order: OrderRecord, currency: str = "USD") -> str:
+    """Tell the admins a partial order left to them to settle has a new status at its panel."""
+    return (
+        f"⚠️ Order <b>#{order.order_id}</b> of user <code>{order.user_id}</code> "
+        f"({escape(order.service_name)}), which ended partial for you to settle, is now "
+        f"{escape(status_label(order.status))} at panel <b>{escape(order.panel)}</b>. Nothing "
+        f"was refunded automatically. It cost the customer {money(order.price, currency)}: "
+        "settle what is due with /credit."
+    )
+
+
 def request_update(kind: str, order_id: int, status: str, error: str | None = None) -> str:
     """Tell the customer a refill or cancel request moved on."""
     what = "Refill" if kind == "refill" else "Cancellation"

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
+from bot import input_rules as rules
 from bot.panels.models import (
     SUBSCRIPTION_DELAYS,
     TYPE_SPECS,
@@ -29,6 +30,7 @@ from bot.panels.models import (
     Service,
     split_lines,
 )
+from bot.texts.fit import utf16_len
 
 FormValue = str | int | bool | list[str] | None
 
@@ -41,8 +43,16 @@ MAX_RUNS = 1000
 MAX_INTERVAL_MINUTES = 7 * 24 * 60
 MAX_ANSWER_NUMBER = 100
 MAX_TEXT_LENGTH = 2000
+# Per-field limits (UTF-16 units, as Telegram counts): a panel takes short fields, and every
+# answer is shown back on the summary and the order card.
+MAX_FIELD_LENGTHS = {
+    Field.USERNAME.value: 200,  # a profile link is a username for some types
+    Field.COUNTRY.value: 60,
+    Field.GOOGLE_KEYWORD.value: 200,
+}
+MAX_NUMBER_LENGTH = 30
+MAX_HASHTAG_LENGTH = 100
 
-_LINK = re.compile(r"^https?://[^\s/]+\.[^\s]+$", re.I)
 _COUNTRY = re.compile(r"^[A-Za-z][A-Za-z .'-]{1,59}$")
 _DATE_FORMATS = ("%d/%m/%Y", "%d.%m.%Y", "%d-%m-%Y", "%Y-%m-%d")
 
@@ -101,6 +111,8 @@ def _step(name: str, service: Service, values: Mapping[str, Any]) -> Step:
         if service.spec.quantity_from is Field.USERNAMES:
             return Step(name, "Usernames", f"Send {low} to {high} usernames. {list_hint}")
         return Step(name, "Usernames", f"Send the usernames to mention. {list_hint}")
+    if name == Field.HASHTAGS:
+        return Step(name, "Hashtags", f"Send the hashtags to post with the mentions. {list_hint}")
     if name == Field.KEYWORDS:
         return Step(name, "Keywords", f"Send the search keywords. {list_hint}")
     if name == Field.GROUPS:
@@ -272,12 +284,29 @@ def parse_answer(
     today: date | None = None,
 ) -> FormValue:
     """Read a typed answer to ``step`` or raise ``FormError`` saying what is wrong."""
-    name = step.name
-    raw = text.strip()
-    if not raw:
+    if not text.strip():
         raise FormError("That was empty. " + step.prompt)
-    if len(raw) > MAX_TEXT_LENGTH and name not in _LIST_FIELDS:
-        raise FormError(f"That is too long: at most {MAX_TEXT_LENGTH} characters.")
+    try:
+        return _parse_answer(step, text, service, values, today=today)
+    except rules.InputError as e:
+        raise FormError(e.message) from None
+
+
+def _parse_answer(
+    step: Step,
+    text: str,
+    service: Service,
+    values: Mapping[str, Any],
+    *,
+    today: date | None = None,
+) -> FormValue:
+    name = step.name
+    is_list = name in _LIST_FIELDS
+    limit = MAX_FIELD_LENGTHS.get(name, MAX_TEXT_LENGTH if is_list else MAX_NUMBER_LENGTH)
+    if name in (Field.LINK, Field.MEDIA, Field.REFERRING_URL):
+        limit = rules.MAX_LINK_LENGTH
+    what = f"the {step.label.lower()}"
+    raw = rules.check_text(text, what, max_length=limit, multiline=is_list)
     if step.optional and raw.lower() in {SKIP, "-", "none"}:
         return None
     if step.choices:
@@ -358,11 +387,18 @@ def choose(step: Step, value: str) -> FormValue:
 
 
 _LIST_FIELDS = frozenset(
-    {Field.COMMENTS.value, Field.USERNAMES.value, Field.KEYWORDS.value, Field.GROUPS.value}
+    {
+        Field.COMMENTS.value,
+        Field.USERNAMES.value,
+        Field.HASHTAGS.value,
+        Field.KEYWORDS.value,
+        Field.GROUPS.value,
+    }
 )
 _LIST_NOUNS = {
     Field.COMMENTS.value: ("comment", "comments"),
     Field.USERNAMES.value: ("username", "usernames"),
+    Field.HASHTAGS.value: ("hashtag", "hashtags"),
     Field.KEYWORDS.value: ("keyword", "keywords"),
     Field.GROUPS.value: ("group", "groups"),
 }
@@ -379,20 +415,12 @@ def _choice_value(step: Step, raw: str) -> FormValue:
 
 
 def _link(raw: str, name: str) -> str:
-    if not _LINK.fullmatch(raw):
-        if name == Field.MEDIA:
-            raise FormError(
-                "That is not a link to a post: send a full address starting with https://"
-            )
-        raise FormError("That is not a link: send a full address starting with https://")
-    return raw
+    what = "a link to a post" if name == Field.MEDIA else "a link"
+    return rules.link(raw, what)
 
 
 def _whole(raw: str, what: str) -> int:
-    digits = raw.replace(" ", "").replace(",", "").replace("_", "")
-    if not re.fullmatch(r"-?\d{1,12}", digits):
-        raise FormError(f"Send {what} as a whole number, e.g. 100.")
-    return int(digits)
+    return rules.whole_number(raw, what)
 
 
 def _in_range(number: int, low: int, high: int) -> int:
@@ -415,6 +443,14 @@ def _list(name: str, raw: str, service: Service) -> list[str]:
             raise FormError(f"You sent {sent}; this service needs {low} to {high}.")
     if name == Field.USERNAMES and any(re.search(r"\s", item) for item in items):
         raise FormError("Each username goes on its own line, without spaces.")
+    if name == Field.HASHTAGS and any(re.search(r"\s", item) for item in items):
+        raise FormError("Each hashtag goes on its own line, without spaces, e.g. #sale.")
+    longest = MAX_HASHTAG_LENGTH if name == Field.HASHTAGS else rules.MAX_LIST_ITEM_LENGTH
+    for number, item in enumerate(items, 1):
+        if utf16_len(item) > longest:
+            raise FormError(
+                f"{one.capitalize()} {number} is too long: at most {longest} characters each."
+            )
     return items
 
 

@@ -101,6 +101,7 @@ async def fill_form(user: FakeUser, item: CatalogItem) -> tuple[dict[str, str], 
         OrderType.DEFAULT,
         OrderType.SEO,
         OrderType.MENTIONS,
+        OrderType.MENTIONS_WITH_HASHTAGS,
         OrderType.MENTIONS_USER_FOLLOWERS,
         OrderType.MENTIONS_MEDIA_LIKERS,
         OrderType.WEB_TRAFFIC,
@@ -115,6 +116,10 @@ async def fill_form(user: FakeUser, item: CatalogItem) -> tuple[dict[str, str], 
         await say("comments", lines("Nice post ", low))
     elif kind is OrderType.MENTIONS:
         await say("usernames", "alice\nbob")
+    elif kind is OrderType.MENTIONS_WITH_HASHTAGS:
+        await say("usernames", "alice\nbob")
+        assert "Send the hashtags" in user.last().text
+        await say("hashtags", "#summer\n#sale")
     elif kind is OrderType.MENTIONS_CUSTOM_LIST:
         await say("usernames", lines("u", low))
     elif kind is OrderType.MENTIONS_USER_FOLLOWERS:

@@ -83,6 +83,7 @@ class OrderType(StrEnum):
     SEO = "SEO"
     CUSTOM_COMMENTS = "Custom Comments"
     MENTIONS = "Mentions"
+    MENTIONS_WITH_HASHTAGS = "Mentions with Hashtags"
     MENTIONS_CUSTOM_LIST = "Mentions Custom List"
     MENTIONS_USER_FOLLOWERS = "Mentions User Followers"
     MENTIONS_MEDIA_LIKERS = "Mentions Media Likers"
@@ -108,7 +109,6 @@ class OrderType(StrEnum):
 _ORDER_TYPE_ALIASES: dict[str, OrderType] = {_squash(t.value): t for t in OrderType}
 _ORDER_TYPE_ALIASES.update(
     {
-        "mentionswithhashtags": OrderType.MENTIONS,
         "mentionshashtag": OrderType.MENTIONS,
         "customcommentspackages": OrderType.CUSTOM_COMMENTS_PACKAGE,
         "subscription": OrderType.SUBSCRIPTIONS,
@@ -131,6 +131,7 @@ class Field(StrEnum):
     KEYWORDS = "keywords"
     COMMENTS = "comments"
     USERNAMES = "usernames"
+    HASHTAGS = "hashtags"
     USERNAME = "username"
     MEDIA = "media"
     GROUPS = "groups"
@@ -166,6 +167,7 @@ TYPE_SPECS: dict[OrderType, TypeSpec] = {
     OrderType.SEO: TypeSpec((F.LINK, F.QUANTITY, F.KEYWORDS)),
     OrderType.CUSTOM_COMMENTS: TypeSpec((F.LINK, F.COMMENTS), quantity_from=F.COMMENTS),
     OrderType.MENTIONS: TypeSpec((F.LINK, F.QUANTITY, F.USERNAMES)),
+    OrderType.MENTIONS_WITH_HASHTAGS: TypeSpec((F.LINK, F.QUANTITY, F.USERNAMES, F.HASHTAGS)),
     OrderType.MENTIONS_CUSTOM_LIST: TypeSpec((F.LINK, F.USERNAMES), quantity_from=F.USERNAMES),
     OrderType.MENTIONS_USER_FOLLOWERS: TypeSpec((F.LINK, F.QUANTITY, F.USERNAME)),
     OrderType.MENTIONS_MEDIA_LIKERS: TypeSpec((F.LINK, F.QUANTITY, F.MEDIA)),
@@ -252,6 +254,7 @@ class OrderRequest:
     keywords: list[str] = field(default_factory=list)
     comments: list[str] = field(default_factory=list)
     usernames: list[str] = field(default_factory=list)
+    hashtags: list[str] = field(default_factory=list)
     username: str | None = None
     media: str | None = None
     groups: list[str] = field(default_factory=list)

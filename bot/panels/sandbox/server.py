@@ -48,7 +48,7 @@ DIALECT_PATHS = {
 }
 _DIALECT_ALIASES = {"smmtimes": "v2", "smmplus": "v2", "smm.plus": "v2"}
 MAX_IDS = 100
-# The order types each variant's ``add`` documents; smmtimes and smm.plus take all 15.
+# The order types each variant's ``add`` documents; smmtimes and smm.plus take all 16.
 DIALECT_ORDER_TYPES: dict[str, frozenset[OrderType]] = {
     "v2": frozenset(OrderType),
     "smmbros": frozenset(

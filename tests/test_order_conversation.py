@@ -497,12 +497,12 @@ async def test_panel_refusal_refunds_and_shows_the_reason(bot_env: BotEnv) -> No
     item = await item_of_type(env, OrderType.DEFAULT)
     user = await customer(env)
     await ready_summary(env, user, item)
-    env.sandbox.faults.add("error", action="add")
+    env.sandbox.faults.add("error", action="add", message="Quantity less than minimal 5000")
     await user.tap(texts.BTN_CONFIRM)
 
     result = user.last().text
-    assert result.startswith("❌ The panel refused this order:")
-    assert "was refunded" in result
+    assert result.startswith("❌ Order #1 was refused: Quantity less than minimal 5000\n")
+    assert "Nothing was charged" in result and "went straight back to your balance" in result
     assert await wallet.get_balance(env.db, user.user_id) == Decimal(1000)
     [record] = (await ordering.list_user_orders(env.db, user.user_id, 0)).items
     assert record.status == "failed"

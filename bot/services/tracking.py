@@ -395,6 +395,11 @@ async def _apply_answers(
                 changes.append(change)
         refunds = await _refunds_due(db, [c.after for c in changes if c.refund > 0])
         paid = {refund.order_id: (refund.amount, balance) for refund, balance in refunds}
+        asked_to_cancel = await request_rows.orders_with_cancel(
+            db,
+            [c.after.order_id for c in changes if c.after.status == OrderStatus.CANCELED.value],
+            excluding=REJECTED,
+        )
         news: list[outbox_rows.NewMessage] = []
         for change in changes:
             news.extend(change.messages)
@@ -405,7 +410,11 @@ async def _apply_answers(
                     outbox_rows.NewMessage(
                         after.chat_id,
                         texts.order_status(
-                            after, refund=refund, balance=balance, currency=currency
+                            after,
+                            refund=refund,
+                            balance=balance,
+                            currency=currency,
+                            canceled_by_customer=after.order_id in asked_to_cancel,
                         ),
                         notifications.HTML,
                         _order_button_json(after.order_id),
@@ -669,8 +678,8 @@ def refund_due(order: OrderRecord) -> Decimal:
 
 def _refund_reason(order: OrderRecord) -> str:
     return {
-        OrderStatus.CANCELED.value: f"order #{order.order_id} canceled by the panel",
-        OrderStatus.REFUNDED.value: f"order #{order.order_id} refunded by the panel",
+        OrderStatus.CANCELED.value: f"order #{order.order_id} canceled",
+        OrderStatus.REFUNDED.value: f"order #{order.order_id} refunded",
     }.get(order.status, f"order #{order.order_id} partially completed")
 
 
@@ -922,7 +931,10 @@ async def _sync_request_kind(db: Database, name: str, client: PanelClient, kind:
         order = await get_order(db, int(row["order_id"]))
         async with db.transaction():
             await request_rows.update(db, kind, int(row["id"]), status=status.value)
-            if order is not None and status.is_final:
+            # A completed cancel shows as the order's own Canceled notice (with its refund):
+            # one cancel, one message.
+            done_cancel = kind == "cancel" and status is RequestStatus.COMPLETED
+            if order is not None and status.is_final and not done_cancel:
                 await notifications.enqueue(
                     db,
                     order.chat_id,

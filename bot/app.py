@@ -30,6 +30,7 @@ from bot import jobs, texts
 from bot.config import NO_TOKEN_MESSAGE, SANDBOX_PANEL_NAME, Settings, SettingsError
 from bot.context import BotData, Context
 from bot.handlers import admin, catalog, errors, ordering, orders, review, start, wallet
+from bot.logs import announce_running
 from bot.panels.base import PanelConfig
 from bot.panels.registry import make_client
 from bot.persistence import SQLitePersistence
@@ -139,6 +140,7 @@ async def open_resources(app: BotApplication) -> None:
     )
     await set_commands(app, settings)
     log.info("resources open: panels %s", ", ".join(bot_data.panels) or "none")
+    announce_running(app.bot.username, app.bot.first_name)
 
 
 async def _initial_sync(bot_data: BotData) -> list[SyncReport]:

@@ -119,6 +119,10 @@ class SettingsError(Exception):
     """A setting is missing or invalid; the message is one sentence for the operator."""
 
 
+REJECTED_TOKEN_MESSAGE = (
+    "Telegram rejected TELEGRAM_BOT_TOKEN: copy the token again from @BotFather (/mybots → "
+    "your bot → API Token) into .env and start again."
+)
 NO_TOKEN_MESSAGE = (
     "TELEGRAM_BOT_TOKEN is not set: create a bot with @BotFather in Telegram (/newbot), "
     "then put its token in .env as TELEGRAM_BOT_TOKEN=... and start again."

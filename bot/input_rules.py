@@ -95,7 +95,7 @@ def whole_number(text: str, what: str, *, example: str = "100") -> int:
 
 def user_ref(text: str) -> int | str:
     """Read a reference to a user: a Telegram ID, or a @username (returned without the @)."""
-    raw = check_text(text, "the user", max_length=MAX_USERNAME_LENGTH)
+    raw = check_text(text, "the customer reference", max_length=MAX_USERNAME_LENGTH)
     if _ASCII_DIGITS.fullmatch(raw):
         number = int(raw) if len(raw) <= 20 else MAX_USER_ID + 1
         if not 1 <= number <= MAX_USER_ID:

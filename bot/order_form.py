@@ -436,6 +436,12 @@ def _list(name: str, raw: str, service: Service) -> list[str]:
     one, many = _LIST_NOUNS[name]
     if not items:
         raise FormError(f"Send at least one {one}, one per line.")
+    longest = MAX_HASHTAG_LENGTH if name == Field.HASHTAGS else rules.MAX_LIST_ITEM_LENGTH
+    for number, item in enumerate(items, 1):
+        if utf16_len(item) > longest:
+            raise FormError(
+                f"{one.capitalize()} {number} is too long: at most {longest} characters each."
+            )
     if service.spec.quantity_from is not None and service.spec.quantity_from.value == name:
         low, high = service.min, service.max
         if not low <= len(items) <= high:
@@ -445,12 +451,6 @@ def _list(name: str, raw: str, service: Service) -> list[str]:
         raise FormError("Each username goes on its own line, without spaces.")
     if name == Field.HASHTAGS and any(re.search(r"\s", item) for item in items):
         raise FormError("Each hashtag goes on its own line, without spaces, e.g. #sale.")
-    longest = MAX_HASHTAG_LENGTH if name == Field.HASHTAGS else rules.MAX_LIST_ITEM_LENGTH
-    for number, item in enumerate(items, 1):
-        if utf16_len(item) > longest:
-            raise FormError(
-                f"{one.capitalize()} {number} is too long: at most {longest} characters each."
-            )
     return items
 
 

@@ -8,6 +8,7 @@ quirks included; ``SandboxPanel`` also carries the plain-Python test controls.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import logging
 import random
@@ -219,6 +220,17 @@ class SandboxPanel:
     def service(self, service_id: str | int) -> CatalogService:
         """The catalog's service with this ID."""
         return self.books.services[str(service_id)]
+
+    def update_service(self, service_id: str | int, **changes: Any) -> CatalogService:
+        """Change a service's listing (name, category...: panels edit them at will); the
+        next catalog fetch shows it."""
+        key = str(service_id)
+        renamed = dataclasses.replace(self.books.services[key], **changes)
+        self.books.services[key] = renamed
+        self.catalog = [renamed if str(s.service_id) == key else s for s in self.catalog]
+        self._bodies.clear()
+        self._prepare_bodies()
+        return renamed
 
     def find_service(
         self,

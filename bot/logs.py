@@ -12,6 +12,8 @@ import logging
 import traceback
 from collections.abc import Iterable
 
+from telegram.error import InvalidToken
+
 from bot.config import Settings
 
 log = logging.getLogger(__name__)
@@ -55,6 +57,15 @@ class RedactSecrets(logging.Filter):
         return True
 
 
+class DropRejectedToken(logging.Filter):
+    """Drop python-telegram-bot's traceback for a rejected token: ``__main__`` says it in
+    one sentence instead."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        return not isinstance(error, InvalidToken)
+
+
 def secrets_of(settings: Settings) -> list[str]:
     """The bot token (whole and its secret half) and every panel's key."""
     found: list[str] = []
@@ -76,6 +87,8 @@ def configure_logging(settings: Settings) -> None:
     """Log to stderr at ``LOG_LEVEL`` with secrets redacted; keep chatty libraries quiet."""
     logging.basicConfig(level=settings.log_level, format=LOG_FORMAT)
     install_redaction(settings)
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(DropRejectedToken())
     if logging.getLogger().getEffectiveLevel() > logging.DEBUG:
         # httpx logs every request at INFO: a line per poll is noise outside debugging.
         logging.getLogger("httpx").setLevel(logging.WARNING)

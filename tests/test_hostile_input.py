@@ -17,9 +17,10 @@ import pytest
 
 from bot import texts
 from bot.callbacks import Action, encode
-from bot.panels.models import OrderType
-from bot.services import wallet
+from bot.panels.models import OrderRequest, OrderType
+from bot.services import ordering, wallet
 from bot.services.catalog import CatalogItem
+from bot.services.ordering import PlacementKind
 from bot.texts import ordering as order_texts
 from tests.fakes.chat_orders import customer, item_for
 from tests.fakes.telegram_fixtures import BotEnv, FakeUser
@@ -312,3 +313,34 @@ async def test_a_hostile_username_and_hashtags_are_refused(bot_env: BotEnv) -> N
     assert "Hashtags: 2" in user.last().text
     assert adds(env) == 0
     assert_no_crash(env, user)
+
+
+async def test_a_request_built_elsewhere_with_control_characters_never_reaches_the_panel(
+    bot_env: BotEnv,
+) -> None:
+    env = bot_env
+    user = await customer(env)
+    service = env.sandbox.find_service(OrderType.MENTIONS)
+    item = await item_for(env, service.service_id)
+    before = ledger(await wallet.recent_entries(env.db, user.user_id))
+
+    result = await ordering.place_order(
+        env.db,
+        env.app.bot_data.panels,
+        user_id=user.user_id,
+        chat_id=user.chat_id,
+        item_id=item.item_id,
+        request=OrderRequest(
+            str(service.service_id),
+            OrderType.MENTIONS,
+            link="https://example.com/p",
+            quantity=item.service.min,
+            usernames=["alice", "b\u202eob"],
+        ),
+        idempotency_key="control-characters",
+    )
+
+    assert result.kind is PlacementKind.INVALID
+    assert "usernames contains a control or text-direction character" in result.message
+    assert adds(env) == 0
+    assert ledger(await wallet.recent_entries(env.db, user.user_id)) == before

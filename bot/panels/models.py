@@ -236,6 +236,10 @@ class Service:
 # --------------------------------------------------------------------------- order requests
 
 
+# C0/C1 controls and the bidi overrides: never sent to a panel, whoever built the request.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
 def split_lines(text: str) -> list[str]:
     """Split a user's multi-line list the way panels expect (\\r\\n or \\n), dropping blanks."""
     return [line.strip() for line in re.split(r"\r?\n", text) if line.strip()]
@@ -317,6 +321,11 @@ class OrderRequest:
         for f in Field:
             if f not in allowed and self._has(f):
                 fail(f"{f.value} is not accepted by {self.type.value} orders")
+        for f in Field:
+            value = getattr(self, f.value)
+            texts = value if isinstance(value, list) else [value]
+            if any(isinstance(t, str) and _CONTROL.search(t.replace("\n", "")) for t in texts):
+                fail(f"{f.value} contains a control or text-direction character")
         if self.link is not None and not re.match(r"^https?://[^\s/]+\.\S+", self.link.strip()):
             fail("the link must be a full web address starting with http:// or https://")
         if spec.quantity_from is not None:

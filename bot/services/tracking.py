@@ -841,15 +841,15 @@ async def _request_action(
 def _refusal(kind: str, order: OrderRecord, client: PanelClient | None) -> str:
     label = texts.status_label(order.status).lower()
     if client is None:
-        return "The provider of this order is not connected any more."
+        return "This service is not available any more."
     if kind == "refill":
         if not client.capabilities.refill:
-            return "This provider does not offer refills."
+            return "This service does not offer refills."
         if order.status not in (OrderStatus.COMPLETED.value, OrderStatus.PARTIAL.value):
             return f"A refill is possible once the order is completed (it is {label})."
         return "This service does not offer refills."
     if not client.capabilities.cancel:
-        return "This provider does not offer cancellation."
+        return "This service does not offer cancellation."
     if order.status not in ACTIVE_STATUSES:
         return f"This order can no longer be canceled (it is {label})."
     return "This service does not offer cancellation."

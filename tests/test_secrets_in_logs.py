@@ -79,6 +79,11 @@ async def test_no_token_or_key_in_the_debug_log(
             await env.stop()
 
     log = stream.getvalue()
+    # Start-up says which bot runs, where to open it and how to stop it.
+    assert (
+        "Bot @reseller_test_bot (Reseller Test Bot) is running: open "
+        "https://t.me/reseller_test_bot in Telegram and send /start. Press Ctrl+C to stop it."
+    ) in log
     # The lines that carried the secrets were written, with the secrets hidden.
     assert "/bot***/sendMessage" in log
     assert "a failure quoting the URL" in log and "RuntimeError: key=*** token=***" in log

@@ -69,7 +69,7 @@ def check_text(text: str, what: str, *, max_length: int, multiline: bool = False
     length = utf16_len(stripped)
     if length > max_length:
         raise InputError(
-            f"That is too long: {what} takes at most {max_length} characters "
+            f"That is too long for {what}: at most {max_length} characters "
             f"(you sent {length}; emoji count as two)."
         )
     return stripped

@@ -30,7 +30,7 @@ from bot.panels.models import (
     Service,
     split_lines,
 )
-from bot.texts.fit import utf16_len
+from bot.texts.fit import clip, utf16_len
 
 FormValue = str | int | bool | list[str] | None
 
@@ -42,7 +42,6 @@ NO = "no"
 MAX_RUNS = 1000
 MAX_INTERVAL_MINUTES = 7 * 24 * 60
 MAX_ANSWER_NUMBER = 100
-MAX_TEXT_LENGTH = 2000
 # Per-field limits (UTF-16 units, as Telegram counts): a panel takes short fields, and every
 # answer is shown back on the summary and the order card.
 MAX_FIELD_LENGTHS = {
@@ -51,6 +50,8 @@ MAX_FIELD_LENGTHS = {
     Field.GOOGLE_KEYWORD.value: 200,
 }
 MAX_NUMBER_LENGTH = 30
+# A list arrives in one message, which Telegram caps at 4096 units anyway.
+MAX_LIST_LENGTH = 4096
 MAX_HASHTAG_LENGTH = 100
 
 _COUNTRY = re.compile(r"^[A-Za-z][A-Za-z .'-]{1,59}$")
@@ -302,7 +303,7 @@ def _parse_answer(
 ) -> FormValue:
     name = step.name
     is_list = name in _LIST_FIELDS
-    limit = MAX_FIELD_LENGTHS.get(name, MAX_TEXT_LENGTH if is_list else MAX_NUMBER_LENGTH)
+    limit = MAX_FIELD_LENGTHS.get(name, MAX_LIST_LENGTH if is_list else MAX_NUMBER_LENGTH)
     if name in (Field.LINK, Field.MEDIA, Field.REFERRING_URL):
         limit = rules.MAX_LINK_LENGTH
     what = f"the {step.label.lower()}"
@@ -503,7 +504,7 @@ def display_value(step: Step, value: FormValue, *, list_limit: int = 10) -> str:
         return "Yes" if value else "No"
     if isinstance(value, list):
         shown = value[:list_limit]
-        text = "\n".join(f"  • {_clip(item, 100)}" for item in shown)
+        text = "\n".join(f"  • {clip(item, 100)}" for item in shown)
         if len(value) > list_limit:
             text += f"\n  … and {len(value) - list_limit} more"
         return f"{len(value)}\n{text}"
@@ -515,9 +516,4 @@ def display_value(step: Step, value: FormValue, *, list_limit: int = 10) -> str:
         return date.fromisoformat(str(value)).strftime("%d/%m/%Y")
     if step.name == Field.INTERVAL:
         return f"{value} min"
-    return _clip(str(value), 300)
-
-
-def _clip(text: str, limit: int) -> str:
-    # Keeps the summary far below Telegram's 4096 characters whatever the user typed.
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    return clip(str(value), 300)

@@ -147,7 +147,7 @@ async def test_credit_refuses_hostile_user_references(bot_env: BotEnv, ref: str)
             "not a Telegram user ID" in text
             or "not a customer reference" in text
             or "The customer reference contains an invisible control character" in text
-            or "That is too long: the customer reference takes at most 64" in text
+            or "That is too long for the customer reference: at most 64" in text
             or (text.startswith("No customer") and "found" in text)
         ), text
         if "No customer" not in text:
@@ -187,7 +187,7 @@ async def test_credit_refuses_hostile_reasons(bot_env: BotEnv, reason: str) -> N
     [reply] = admin.replies()
     assert (
         "invisible control character" in reply.text
-        or "That is too long: the reason takes at most 200 characters" in reply.text
+        or "That is too long for the reason: at most 200 characters" in reply.text
     ), reply.text
     assert "Usage: /credit" in reply.text
     assert_no_crash(bot_env, admin)
@@ -237,7 +237,7 @@ async def test_links_refuse_hostile_values(bot_env: BotEnv) -> None:
         assert (
             "That is not a link: send a full address starting with https://" in refusal
             or "invisible control character" in refusal
-            or "That is too long: the link takes at most 1000 characters" in refusal
+            or "That is too long for the link: at most 1000 characters" in refusal
             or "Send the link on one line." in refusal
         ), (value, refusal)
     # Still asking for the link: none of them was taken.

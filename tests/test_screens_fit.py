@@ -162,3 +162,26 @@ async def test_an_order_with_a_4000_character_link_shows_on_its_card(bot_env: Bo
     assert "Link: https://example.com/xxx" in card.text and "…" in card.text
 
     assert refused_calls(env) == []
+
+
+async def test_a_summary_of_long_emoji_answers_keeps_its_total(bot_env: BotEnv) -> None:
+    env = bot_env
+    service_id = env.sandbox.find_service(OrderType.MENTIONS_WITH_HASHTAGS).service_id
+    item = await item_for(env, service_id)
+    user = await customer(env, funds=Decimal(100_000))
+    await user.send(f"/search {item.item_id}")
+    await user.tap(encode(Action.SERVICE, item.item_id))
+    await user.tap(texts.BTN_ORDER)
+    await user.send(LONG_LINK)
+    await user.send(str(item.service.min))
+    # 8 × 485 and 12 × 95 UTF-16 units: each list fits one message, not one summary.
+    await user.send("\n".join(f"user{i}" + "😀" * 240 for i in range(8)))
+    await user.send("\n".join(f"#tag{i}" + "🔥" * 45 for i in range(12)))
+
+    summary = user.last()
+    assert summary.text.startswith("🧾 Check your order")
+    assert "💵 Total:" in summary.text and "Your balance:" in summary.text
+    assert utf16_len(summary.text) <= MAX_MESSAGE
+    await user.tap(texts.BTN_CONFIRM)
+    assert "placed" in user.last().text
+    assert refused_calls(env) == []

@@ -22,6 +22,7 @@ MAX_LINK_LENGTH = 1000
 MAX_REASON_LENGTH = 200
 MAX_USERNAME_LENGTH = 64
 MAX_LIST_ITEM_LENGTH = 500
+MAX_TYPED = 4096  # one Telegram message: where only the characters need checking
 
 _ASCII_DIGITS = re.compile(r"[0-9]+")
 _USERNAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,31}")

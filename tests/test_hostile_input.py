@@ -344,3 +344,13 @@ async def test_a_request_built_elsewhere_with_control_characters_never_reaches_t
     assert "usernames contains a control or text-direction character" in result.message
     assert adds(env) == 0
     assert ledger(await wallet.recent_entries(env.db, user.user_id)) == before
+
+
+@pytest.mark.parametrize("words", ["followers\u202e", "like\x00s", "\x1b[2Jviews"])
+async def test_a_search_with_control_characters_is_refused(bot_env: BotEnv, words: str) -> None:
+    user = await customer(bot_env)
+    await user.send(words)
+    await user.send(f"/search {words}")
+    for reply in user.replies():
+        assert reply.text.startswith("🔎 The search contains an invisible control character")
+    assert_no_crash(bot_env, user)

@@ -75,6 +75,11 @@ def search_title(query: str, total: int) -> str:
     return f"🔎 <b>{escape(clip(query, QUERY_SHOWN))}</b>: {found} found. Choose one:"
 
 
+def search_refused(reason: str) -> str:
+    """Refuse a search the user typed (``reason`` is plain text from the input rules)."""
+    return f"🔎 {escape(reason)}"
+
+
 def no_results(query: str) -> str:
     """Say the search found nothing and how to search better."""
     return (

@@ -10,6 +10,7 @@ import json
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import (
     BaseModel,
@@ -78,6 +79,18 @@ class Settings(BaseSettings):
             return frozenset(int(p) for p in parts)
         if isinstance(value, int):
             return frozenset({value})
+        return value
+
+    @field_validator("telegram_api_base_url")
+    @classmethod
+    def _server_root(cls, value: str) -> str:
+        # The bot appends /bot<token>/<method> itself: a path here would double it.
+        parts = urlsplit(value)
+        if not parts.hostname or parts.path.strip("/") or parts.query:
+            raise ValueError(
+                "give the Bot API server's root only, like https://api.telegram.org or "
+                "http://localhost:8081 (the bot adds /bot<token>/ itself)"
+            )
         return value
 
     @field_validator("panels", mode="before")

@@ -66,7 +66,7 @@ def welcome_credit(amount: Decimal, currency: str) -> str:
     """Tell a new customer about the trial money they got."""
     return (
         f"🎁 You got <b>{money(amount, currency)}</b> of trial credit to try an order. "
-        "Orders go to a sandbox panel: nothing real is delivered."
+        "This shop runs in demo mode: orders are simulated and nothing real is delivered."
     )
 
 

@@ -182,3 +182,55 @@ def test_refused_requests_quote_only_safe_words(error: str, shown: str | None) -
         assert notice == "⚠ The refill could not be requested right now. Please try again later."
     else:
         assert notice == f"⚠ The refill could not be requested: {shown}"
+
+
+# --------------------------------------------------------------------------- a whole session
+
+CUSTOMER_SCAN = re.compile(
+    r"panel|provider|sandbox|errno|127\.0\.0\.1|ADMIN_IDS|\.env|HTTP \d|json", re.I
+)
+
+
+def customer_texts(env: BotEnv, user: FakeUser) -> list[str]:
+    """Everything the bot showed this customer: messages, edits and button alerts."""
+    shown = [
+        str(c.params.get("text") or "")
+        for c in env.api.sent
+        if c.method in ("sendMessage", "editMessageText") and c.chat_id == user.chat_id
+    ]
+    return shown + user.answers()
+
+
+async def test_a_whole_customer_session_never_names_the_supply_chain(bot_env: BotEnv) -> None:
+    env = bot_env
+    user = await customer(env)
+    # An order that is placed, refreshed while the panel fails, then canceled by the customer.
+    await summary_for(env, user)
+    await user.tap(texts.BTN_CONFIRM)
+    [record] = (await ordering.list_user_orders(env.db, user.user_id, 0)).items
+    await user.send("/orders")
+    await user.tap(encode(Action.ORDER_CARD, record.order_id))
+    env.sandbox.faults.add("http500", count=20, action="status")
+    await user.tap(order_texts.BTN_REFRESH)
+    assert "Our supplier could not be reached just now" in user.last().text
+    if order_texts.BTN_CANCEL_ORDER in user.last().button_texts:
+        await user.tap(order_texts.BTN_CANCEL_ORDER)
+    # An order whose answer is lost (held), one the panel refuses, one it never receives.
+    await summary_for(env, user)
+    env.sandbox.faults.add("error_after_create", action="add")
+    await user.tap(texts.BTN_CONFIRM)
+    await summary_for(env, user)
+    env.sandbox.faults.add("html", action="add", status=503)
+    await user.tap(texts.BTN_CONFIRM)
+    await summary_for(env, user)
+    env.sandbox.faults.add("error", action="add", message="Incorrect API key")
+    await user.tap(texts.BTN_CONFIRM)
+    await user.send("/balance")
+    await user.send("/id")
+    await user.send("/help")
+    await env.wait_until(lambda: True)
+
+    shown = customer_texts(env, user)
+    assert len(shown) > 20
+    leaks = [text for text in shown if CUSTOMER_SCAN.search(text)]
+    assert leaks == []

@@ -27,9 +27,9 @@ MAX_TYPED = 4096  # one Telegram message: where only the characters need checkin
 _ASCII_DIGITS = re.compile(r"[0-9]+")
 _USERNAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,31}")
 _AMOUNT = re.compile(r"([0-9]{1,7})(?:[.,]([0-9]{1,2}))?")
-_BIDI_CONTROLS = frozenset(
-    "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c"
-)
+# The embeddings, overrides and isolates; the plain marks (U+200E, U+200F) stay allowed:
+# right-to-left writers type them in ordinary text.
+_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 
 class InputError(ValueError):
@@ -76,8 +76,12 @@ def check_text(text: str, what: str, *, max_length: int, multiline: bool = False
     return stripped
 
 
+# Unicode gives control characters no name; these are the ones people paste by accident.
+_CONTROL_NAMES = {"\x00": "NUL", "\t": "TAB", "\x1b": "ESC", "\x7f": "DEL", "\x85": "NEL"}
+
+
 def _char_name(char: str) -> str:
-    name = unicodedata.name(char, "")
+    name = unicodedata.name(char, "") or _CONTROL_NAMES.get(char, "")
     code = f"U+{ord(char):04X}"
     return f"{code} {name}" if name else code
 

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-import logging
 import os
 import sys
 import warnings
 
 from telegram import Update
+from telegram.error import InvalidToken
 from telegram.warnings import PTBUserWarning
 
-from bot.config import SettingsError, load_settings
+from bot.config import REJECTED_TOKEN_MESSAGE, SettingsError, load_settings
+from bot.logs import configure_logging
 
 
 def main() -> None:
@@ -20,14 +21,7 @@ def main() -> None:
     except SettingsError as e:
         print(e, file=sys.stderr)
         raise SystemExit(2) from None
-    logging.basicConfig(
-        level=settings.log_level,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    # httpx logs every request URL, and those carry the bot token.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-    # APScheduler logs every job run at INFO: a line a minute per job is noise.
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    configure_logging(settings)
     # The order conversations mix typed input and buttons, so per_message=False is intended.
     warnings.filterwarnings("ignore", message="If 'per_message=False'", category=PTBUserWarning)
     # Read RetryAfter periods as timedelta, as the tests do (PTB 23 makes it the default).
@@ -35,7 +29,12 @@ def main() -> None:
 
     from bot.app import build_application
 
-    build_application(settings).run_polling(allowed_updates=Update.ALL_TYPES)
+    try:
+        build_application(settings).run_polling(allowed_updates=Update.ALL_TYPES)
+    except InvalidToken:
+        # PTB's own message quotes the token: say it in our words, without it.
+        print(REJECTED_TOKEN_MESSAGE, file=sys.stderr)
+        raise SystemExit(2) from None
 
 
 if __name__ == "__main__":

@@ -32,6 +32,7 @@ from bot.context import BotData, Context
 from bot.handlers import admin, errors, orders, payments, review, start, wallet
 from bot.handlers import catalog as catalog_handlers
 from bot.handlers import ordering as ordering_handlers
+from bot.logs import announce_running
 from bot.panels.base import PanelConfig
 from bot.panels.registry import make_client
 from bot.persistence import SQLitePersistence
@@ -154,6 +155,7 @@ async def open_resources(app: BotApplication) -> None:
     )
     await set_commands(app, settings)
     log.info("resources open: panels %s", ", ".join(bot_data.panels) or "none")
+    announce_running(app.bot.username, app.bot.first_name)
 
 
 async def _initial_sync(bot_data: BotData) -> list[SyncReport]:

@@ -10,6 +10,7 @@ import json
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import (
     BaseModel,
@@ -115,6 +116,18 @@ class Settings(BaseSettings):
             return frozenset({value})
         return value
 
+    @field_validator("telegram_api_base_url")
+    @classmethod
+    def _server_root(cls, value: str) -> str:
+        # The bot appends /bot<token>/<method> itself: a path here would double it.
+        parts = urlsplit(value)
+        if not parts.hostname or parts.path.strip("/") or parts.query:
+            raise ValueError(
+                "give the Bot API server's root only, like https://api.telegram.org or "
+                "http://localhost:8081 (the bot adds /bot<token>/ itself)"
+            )
+        return value
+
     @field_validator("panels", mode="before")
     @classmethod
     def _parse_panels(cls, value: Any) -> Any:
@@ -196,6 +209,10 @@ class SettingsError(Exception):
     """A setting is missing or invalid; the message is one sentence for the operator."""
 
 
+REJECTED_TOKEN_MESSAGE = (
+    "Telegram rejected TELEGRAM_BOT_TOKEN: copy the token again from @BotFather (/mybots → "
+    "your bot → API Token) into .env and start again."
+)
 NO_TOKEN_MESSAGE = (
     "TELEGRAM_BOT_TOKEN is not set: create a bot with @BotFather in Telegram (/newbot), "
     "then put its token in .env as TELEGRAM_BOT_TOKEN=... and start again."

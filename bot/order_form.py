@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
+from bot import input_rules as rules
 from bot.panels.models import (
     SUBSCRIPTION_DELAYS,
     TYPE_SPECS,
@@ -29,6 +30,7 @@ from bot.panels.models import (
     Service,
     split_lines,
 )
+from bot.texts.fit import clip, utf16_len
 
 FormValue = str | int | bool | list[str] | None
 
@@ -42,9 +44,18 @@ MAX_INTERVAL_MINUTES = 7 * 24 * 60
 MAX_ANSWER_NUMBER = 100
 # A subscription is billed per post it covers, so the customer always names how many.
 MAX_POSTS = 10_000
-MAX_TEXT_LENGTH = 2000
+# Per-field limits (UTF-16 units, as Telegram counts): a panel takes short fields, and every
+# answer is shown back on the summary and the order card.
+MAX_FIELD_LENGTHS = {
+    Field.USERNAME.value: 200,  # a profile link is a username for some types
+    Field.COUNTRY.value: 60,
+    Field.GOOGLE_KEYWORD.value: 200,
+}
+MAX_NUMBER_LENGTH = 30
+# A list arrives in one message, which Telegram caps at 4096 units anyway.
+MAX_LIST_LENGTH = 4096
+MAX_HASHTAG_LENGTH = 100
 
-_LINK = re.compile(r"^https?://[^\s/]+\.[^\s]+$", re.I)
 _COUNTRY = re.compile(r"^[A-Za-z][A-Za-z .'-]{1,59}$")
 _DATE_FORMATS = ("%d/%m/%Y", "%d.%m.%Y", "%d-%m-%Y", "%Y-%m-%d")
 
@@ -103,6 +114,8 @@ def _step(name: str, service: Service, values: Mapping[str, Any]) -> Step:
         if service.spec.quantity_from is Field.USERNAMES:
             return Step(name, "Usernames", f"Send {low} to {high} usernames. {list_hint}")
         return Step(name, "Usernames", f"Send the usernames to mention. {list_hint}")
+    if name == Field.HASHTAGS:
+        return Step(name, "Hashtags", f"Send the hashtags to post with the mentions. {list_hint}")
     if name == Field.KEYWORDS:
         return Step(name, "Keywords", f"Send the search keywords. {list_hint}")
     if name == Field.GROUPS:
@@ -274,12 +287,29 @@ def parse_answer(
     today: date | None = None,
 ) -> FormValue:
     """Read a typed answer to ``step`` or raise ``FormError`` saying what is wrong."""
-    name = step.name
-    raw = text.strip()
-    if not raw:
+    if not text.strip():
         raise FormError("That was empty. " + step.prompt)
-    if len(raw) > MAX_TEXT_LENGTH and name not in _LIST_FIELDS:
-        raise FormError(f"That is too long: at most {MAX_TEXT_LENGTH} characters.")
+    try:
+        return _parse_answer(step, text, service, values, today=today)
+    except rules.InputError as e:
+        raise FormError(e.message) from None
+
+
+def _parse_answer(
+    step: Step,
+    text: str,
+    service: Service,
+    values: Mapping[str, Any],
+    *,
+    today: date | None = None,
+) -> FormValue:
+    name = step.name
+    is_list = name in _LIST_FIELDS
+    limit = MAX_FIELD_LENGTHS.get(name, MAX_LIST_LENGTH if is_list else MAX_NUMBER_LENGTH)
+    if name in (Field.LINK, Field.MEDIA, Field.REFERRING_URL):
+        limit = rules.MAX_LINK_LENGTH
+    what = f"the {step.label.lower()}"
+    raw = rules.check_text(text, what, max_length=limit, multiline=is_list)
     if step.optional and raw.lower() in {SKIP, "-", "none"}:
         return None
     if step.choices:
@@ -362,11 +392,18 @@ def choose(step: Step, value: str) -> FormValue:
 
 
 _LIST_FIELDS = frozenset(
-    {Field.COMMENTS.value, Field.USERNAMES.value, Field.KEYWORDS.value, Field.GROUPS.value}
+    {
+        Field.COMMENTS.value,
+        Field.USERNAMES.value,
+        Field.HASHTAGS.value,
+        Field.KEYWORDS.value,
+        Field.GROUPS.value,
+    }
 )
 _LIST_NOUNS = {
     Field.COMMENTS.value: ("comment", "comments"),
     Field.USERNAMES.value: ("username", "usernames"),
+    Field.HASHTAGS.value: ("hashtag", "hashtags"),
     Field.KEYWORDS.value: ("keyword", "keywords"),
     Field.GROUPS.value: ("group", "groups"),
 }
@@ -383,20 +420,12 @@ def _choice_value(step: Step, raw: str) -> FormValue:
 
 
 def _link(raw: str, name: str) -> str:
-    if not _LINK.fullmatch(raw):
-        if name == Field.MEDIA:
-            raise FormError(
-                "That is not a link to a post: send a full address starting with https://"
-            )
-        raise FormError("That is not a link: send a full address starting with https://")
-    return raw
+    what = "a link to a post" if name == Field.MEDIA else "a link"
+    return rules.link(raw, what)
 
 
 def _whole(raw: str, what: str) -> int:
-    digits = raw.replace(" ", "").replace(",", "").replace("_", "")
-    if not re.fullmatch(r"-?\d{1,12}", digits):
-        raise FormError(f"Send {what} as a whole number, e.g. 100.")
-    return int(digits)
+    return rules.whole_number(raw, what)
 
 
 def _in_range(number: int, low: int, high: int) -> int:
@@ -412,6 +441,12 @@ def _list(name: str, raw: str, service: Service) -> list[str]:
     one, many = _LIST_NOUNS[name]
     if not items:
         raise FormError(f"Send at least one {one}, one per line.")
+    longest = MAX_HASHTAG_LENGTH if name == Field.HASHTAGS else rules.MAX_LIST_ITEM_LENGTH
+    for number, item in enumerate(items, 1):
+        if utf16_len(item) > longest:
+            raise FormError(
+                f"{one.capitalize()} {number} is too long: at most {longest} characters each."
+            )
     if service.spec.quantity_from is not None and service.spec.quantity_from.value == name:
         low, high = service.min, service.max
         if not low <= len(items) <= high:
@@ -419,6 +454,8 @@ def _list(name: str, raw: str, service: Service) -> list[str]:
             raise FormError(f"You sent {sent}; this service needs {low} to {high}.")
     if name == Field.USERNAMES and any(re.search(r"\s", item) for item in items):
         raise FormError("Each username goes on its own line, without spaces.")
+    if name == Field.HASHTAGS and any(re.search(r"\s", item) for item in items):
+        raise FormError("Each hashtag goes on its own line, without spaces, e.g. #sale.")
     return items
 
 
@@ -487,7 +524,7 @@ def display_value(step: Step, value: FormValue, *, list_limit: int = 10) -> str:
         return "Yes" if value else "No"
     if isinstance(value, list):
         shown = value[:list_limit]
-        text = "\n".join(f"  • {_clip(item, 100)}" for item in shown)
+        text = "\n".join(f"  • {clip(item, 100)}" for item in shown)
         if len(value) > list_limit:
             text += f"\n  … and {len(value) - list_limit} more"
         return f"{len(value)}\n{text}"
@@ -499,9 +536,4 @@ def display_value(step: Step, value: FormValue, *, list_limit: int = 10) -> str:
         return date.fromisoformat(str(value)).strftime("%d/%m/%Y")
     if step.name == Field.INTERVAL:
         return f"{value} min"
-    return _clip(str(value), 300)
-
-
-def _clip(text: str, limit: int) -> str:
-    # Keeps the summary far below Telegram's 4096 characters whatever the user typed.
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    return clip(str(value), 300)

@@ -104,3 +104,15 @@ async def with_status_on_panel(
         " AND panel_request_id IS NOT NULL ORDER BY id",
         [panel, *statuses],
     )
+
+
+async def orders_with_cancel(db: Database, order_ids: Sequence[int], excluding: str) -> set[int]:
+    """Which of these orders have a cancel request not in status ``excluding``."""
+    if not order_ids:
+        return set()
+    marks = ", ".join("?" * len(order_ids))
+    rows = await db.fetch_all(
+        f"SELECT DISTINCT order_id FROM cancels WHERE order_id IN ({marks}) AND status != ?",
+        (*order_ids, excluding),
+    )
+    return {int(row["order_id"]) for row in rows}

@@ -250,7 +250,11 @@ async def test_id_tells_anyone_their_telegram_id(bot_env: BotEnv) -> None:
     [reply] = stranger.replies()
     assert reply.text.startswith("🆔 Your Telegram user ID: 777000")
     assert "<code>777000</code>" in reply.html
-    assert "put this number in ADMIN_IDS" in reply.text
+    # A customer reads their ID only: the settings are the owner's business.
+    assert reply.text.endswith(
+        "Give this number to the shop's administrator when you ask for a top-up."
+    )
+    assert "ADMIN_IDS" not in reply.text and ".env" not in reply.text
 
     admin = bot_env.admin()
     await admin.send("/id")

@@ -77,6 +77,12 @@ async def test_messages_get_increasing_ids_and_edits_change_what_the_chat_shows(
         await bot.send_message(1001, "x < y", parse_mode=ParseMode.HTML)
     with pytest.raises(BadRequest, match="too long"):
         await bot.send_message(1001, "x" * 4097)
+    # Counted as Telegram counts: after entity parsing, in UTF-16 units (an emoji is two).
+    await bot.send_message(1001, "<b>" + "x" * 4096 + "</b>", parse_mode=ParseMode.HTML)
+    await bot.send_message(1001, "&amp;" * 4096, parse_mode=ParseMode.HTML)
+    await bot.send_message(1001, "😀" * 2048)
+    with pytest.raises(BadRequest, match="too long"):
+        await bot.send_message(1001, "😀" * 2048 + "x")
     methods = [(c.method, c.ok) for c in fake_bot_api.sent]
     assert ("editMessageText", False) in methods
     assert fake_bot_api.calls_to("sendMessage")[0].params["text"] == "<b>One</b> &amp; two"

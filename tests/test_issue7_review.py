@@ -259,5 +259,5 @@ async def test_admins_hear_when_a_partial_they_settle_moves_on_at_the_panel(
     await refresh(user, order.order_id)
     alert = await delivered_to(env, env.admin().chat_id, "is now Refunded")
     assert f"#{order.order_id}" in alert and "/credit" in alert
-    notice = await delivered_to(env, user.chat_id, "was refunded by the panel")
+    notice = await delivered_to(env, user.chat_id, f"Order #{order.order_id} was refunded")
     assert "the shop will settle" in notice

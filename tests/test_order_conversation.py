@@ -101,6 +101,7 @@ async def fill_form(user: FakeUser, item: CatalogItem) -> tuple[dict[str, str], 
         OrderType.DEFAULT,
         OrderType.SEO,
         OrderType.MENTIONS,
+        OrderType.MENTIONS_WITH_HASHTAGS,
         OrderType.MENTIONS_USER_FOLLOWERS,
         OrderType.MENTIONS_MEDIA_LIKERS,
         OrderType.WEB_TRAFFIC,
@@ -115,6 +116,10 @@ async def fill_form(user: FakeUser, item: CatalogItem) -> tuple[dict[str, str], 
         await say("comments", lines("Nice post ", low))
     elif kind is OrderType.MENTIONS:
         await say("usernames", "alice\nbob")
+    elif kind is OrderType.MENTIONS_WITH_HASHTAGS:
+        await say("usernames", "alice\nbob")
+        assert "Send the hashtags" in user.last().text
+        await say("hashtags", "#summer\n#sale")
     elif kind is OrderType.MENTIONS_CUSTOM_LIST:
         await say("usernames", lines("u", low))
     elif kind is OrderType.MENTIONS_USER_FOLLOWERS:
@@ -503,12 +508,12 @@ async def test_panel_refusal_refunds_and_shows_the_reason(bot_env: BotEnv) -> No
     item = await item_of_type(env, OrderType.DEFAULT)
     user = await customer(env)
     await ready_summary(env, user, item)
-    env.sandbox.faults.add("error", action="add")
+    env.sandbox.faults.add("error", action="add", message="Quantity less than minimal 5000")
     await user.tap(texts.BTN_CONFIRM)
 
     result = user.last().text
-    assert result.startswith("❌ The panel refused this order:")
-    assert "was refunded" in result
+    assert result.startswith("❌ Order #1 was refused: Quantity less than minimal 5000\n")
+    assert "Nothing was charged" in result and "went straight back to your balance" in result
     assert await wallet.get_balance(env.db, user.user_id) == Decimal(1000)
     [record] = (await ordering.list_user_orders(env.db, user.user_id, 0)).items
     assert record.status == "failed"

@@ -210,7 +210,7 @@ async def test_a_status_change_reaches_the_customer_as_valid_html(
     (call,) = [c for c in fake_bot_api.calls_to("sendMessage") if c.chat_id == CUSTOMER]
     assert call.ok, call.description
     shown = call.result["text"]
-    assert f"Order #{order.order_id} was canceled by the panel" in shown
+    assert f"Order #{order.order_id} was canceled\n" in shown
     assert "https://example.com/p?a=1&b=<2>" in shown
     assert "was refunded to your balance" in shown
     button = call.result["reply_markup"]["inline_keyboard"][0][0]

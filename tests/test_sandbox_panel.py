@@ -87,7 +87,7 @@ def test_catalog_is_deterministic_and_sized_like_a_real_panel() -> None:
     assert {"Instagram", "YouTube", "TikTok", "Telegram", "Twitter/X", "Facebook"} <= platforms
     assert {"Spotify", "Other"} <= platforms
     smallest = build_catalog(1, seed=3)
-    assert len(smallest) == 15
+    assert len(smallest) == 16
     assert {s.type for s in smallest} == set(OrderType)
 
 

@@ -73,6 +73,11 @@ def test_an_invalid_setting_stops_the_bot_naming_the_key(tmp_path: Path) -> None
         ("PANELS", "[{not json", "PANELS is invalid"),
         ("PRICE_MARKUP_PERCENT", "-5", "PRICE_MARKUP_PERCENT is invalid"),
         ("TELEGRAM_API_BASE_URL", "api.telegram.org", "TELEGRAM_API_BASE_URL is invalid"),
+        (
+            "TELEGRAM_API_BASE_URL",
+            "https://api.telegram.org/bot",
+            "TELEGRAM_API_BASE_URL is invalid: give the Bot API server's root only",
+        ),
     ],
 )
 def test_each_invalid_setting_is_named(

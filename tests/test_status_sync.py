@@ -81,8 +81,8 @@ async def test_every_status_is_told_once_with_progress_and_numbers(
     ("panel_status", "stored", "headline"),
     [
         ("Partial", "partial", "was partially completed"),
-        ("Canceled", "canceled", "was canceled by the panel"),
-        ("Refunded", "refunded", "was refunded by the panel"),
+        ("Canceled", "canceled", "was canceled\n"),
+        ("Refunded", "refunded", "was refunded\n"),
     ],
 )
 async def test_final_statuses_are_told_once(

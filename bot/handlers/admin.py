@@ -5,14 +5,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 from decimal import Decimal
+from html import escape
 from typing import Any
 
 from telegram import Update
 from telegram.error import BadRequest, Forbidden
 from telegram.ext import BaseHandler, CommandHandler
 
+from bot import input_rules as rules
 from bot import jobs, texts
 from bot.context import BotData, Context
 from bot.services import backoffice, catalog, payments, users, wallet
@@ -20,8 +21,6 @@ from bot.texts import payments as payment_texts
 
 log = logging.getLogger(__name__)
 
-# A positive amount with at most two decimals; a decimal comma is accepted too.
-_AMOUNT = re.compile(r"\d{1,9}(?:[.,]\d{1,2})?")
 SYNC_LOCK = "catalog_sync_lock"
 # How long /panels waits for the panels' balances (all asked at once) before answering.
 PANELS_TIME_LIMIT = 10.0
@@ -29,10 +28,10 @@ PANELS_TIME_LIMIT = 10.0
 
 def parse_amount(text: str) -> Decimal | None:
     """Read an amount of money typed by an admin, or None when it is not a positive amount."""
-    if not _AMOUNT.fullmatch(text):
+    try:
+        return rules.amount(text)
+    except rules.InputError:
         return None
-    amount = Decimal(text.replace(",", "."))
-    return amount if amount > 0 else None
 
 
 async def sync_catalogs_now(bot_data: BotData) -> list[catalog.SyncReport]:
@@ -64,15 +63,25 @@ async def _change_balance(update: Update, context: Context, *, is_credit: bool) 
     if len(args) < 3:
         await message.reply_text(usage)
         return
-    ref, amount_text, reason = args[0], args[1], " ".join(args[2:])
-    amount = parse_amount(amount_text)
-    if amount is None:
-        await message.reply_text(texts.bad_amount(amount_text) + "\n\n" + usage)
+    try:
+        ref = rules.user_ref(args[0])
+    except rules.InputError as e:
+        await message.reply_text(escape(e.message) + "\n\n" + usage)
+        return
+    try:
+        amount = rules.amount(args[1])
+    except rules.InputError as e:
+        await message.reply_text(texts.bad_amount(args[1], e.message) + "\n\n" + usage)
+        return
+    try:
+        reason = rules.reason(" ".join(args[2:]))
+    except rules.InputError as e:
+        await message.reply_text(escape(e.message) + "\n\n" + usage)
         return
     db = context.bot_data.db
     customer = await users.find_user(db, ref)
     if customer is None:
-        await message.reply_text(texts.unknown_user(ref))
+        await message.reply_text(texts.unknown_user(args[0]))
         return
     currency = context.bot_data.settings.currency
     who = texts.customer(customer.first_name, customer.username, customer.user_id)
@@ -160,7 +169,12 @@ async def user(update: Update, context: Context) -> None:
     if len(args) != 1:
         await message.reply_text(texts.USER_USAGE)
         return
-    overview = await backoffice.customer_overview(context.bot_data.db, args[0])
+    try:
+        ref = rules.user_ref(args[0])
+    except rules.InputError as e:
+        await message.reply_text(escape(e.message) + "\n\n" + texts.USER_USAGE)
+        return
+    overview = await backoffice.customer_overview(context.bot_data.db, ref)
     if overview is None:
         await message.reply_text(texts.unknown_user(args[0]))
         return
@@ -172,13 +186,18 @@ async def user(update: Update, context: Context) -> None:
 
 
 async def my_id(update: Update, context: Context) -> None:
-    """Tell the sender their Telegram user ID (what an owner puts in ADMIN_IDS)."""
+    """Tell the sender their Telegram user ID (and, before any admin is set, about ADMIN_IDS)."""
     message = update.effective_message
     sender = update.effective_user
     if message is None or sender is None:
         return
+    bot_data = context.bot_data
     await message.reply_text(
-        texts.your_id(sender.id, is_admin=context.bot_data.is_admin(sender.id))
+        texts.your_id(
+            sender.id,
+            is_admin=bot_data.is_admin(sender.id),
+            owner_setup=not bot_data.settings.admin_ids,
+        )
     )
 
 

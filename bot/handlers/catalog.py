@@ -22,6 +22,7 @@ from telegram.ext import (
     filters,
 )
 
+from bot import input_rules as rules
 from bot.callbacks import Action, Callback, ForgedCallback, decode, pattern
 from bot.context import Context
 from bot.keyboards import ordering as keyboards
@@ -173,7 +174,7 @@ async def search_command(update: Update, context: Context) -> None:
     if not words:
         await _show(update, texts.SEARCH_PROMPT, None)
         return
-    await run_search(update, context, words)
+    await _search_typed(update, context, words)
 
 
 async def search_text(update: Update, context: Context) -> None:
@@ -181,7 +182,17 @@ async def search_text(update: Update, context: Context) -> None:
     message = update.effective_message
     if message is None or not message.text:
         return
-    await run_search(update, context, message.text)
+    await _search_typed(update, context, message.text)
+
+
+async def _search_typed(update: Update, context: Context, words: str) -> None:
+    """Search for what the user typed, unless it carries control characters."""
+    try:
+        rules.check_text(words, "the search", max_length=rules.MAX_TYPED, multiline=True)
+    except rules.InputError as e:
+        await _show(update, texts.search_refused(e.message), None)
+        return
+    await run_search(update, context, words)
 
 
 async def run_search(update: Update, context: Context, words: str, page: int = 0) -> None:

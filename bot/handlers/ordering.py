@@ -45,7 +45,7 @@ from bot.handlers import payments as payment_handlers
 from bot.handlers.review import held_alerts
 from bot.keyboards import ordering as keyboards
 from bot.keyboards import payments as payment_keyboards
-from bot.services import catalog, ordering, users, wallet
+from bot.services import catalog, notifications, ordering, users, wallet
 from bot.services.catalog import CatalogItem
 from bot.services.ordering import PlacementKind
 from bot.texts import ordering as texts
@@ -458,7 +458,9 @@ async def confirm(update: Update, context: Context) -> str | int | None:
     if kind is PlacementKind.PLACED and order is not None:
         text = texts.placed(order, result.balance, currency)
     elif kind is PlacementKind.REFUSED:
-        text = texts.refused(result.message, order, result.balance, currency)
+        refusal = result.refusal or ordering.Refusal.ORDER
+        text = texts.refused(result.message, order, result.balance, currency, refusal=refusal)
+        await _tell_admins(context, result, item.panel)
     elif kind is PlacementKind.HELD:
         text = texts.held(order, currency, own=bot_data.is_admin(user.id))
     elif kind is PlacementKind.DUPLICATE:
@@ -470,6 +472,22 @@ async def confirm(update: Update, context: Context) -> str | int | None:
     _drop_draft(context)
     await _send(update, text)
     return END
+
+
+async def _tell_admins(context: Context, result: ordering.PlacementResult, panel: str) -> None:
+    """Queue the panel's full words for the admins when the supply side failed an order."""
+    refusal = result.refusal
+    if refusal is None or refusal is ordering.Refusal.ORDER:
+        return
+    bot_data = context.bot_data
+    text = texts.admin_order_refused(
+        result.order, panel, refusal.value, result.message, bot_data.settings.currency
+    )
+    order_id = result.order.order_id if result.order is not None else 0
+    for admin_id in sorted(bot_data.settings.admin_ids):
+        await notifications.enqueue(
+            bot_data.db, admin_id, text, dedupe_key=f"admin:{admin_id}:order:{order_id}:refused"
+        )
 
 
 @_ends_when_expired

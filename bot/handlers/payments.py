@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import re
-from decimal import ROUND_DOWN, Decimal, InvalidOperation
+from decimal import ROUND_DOWN, Decimal
 from typing import Any
 
 from telegram import LabeledPrice, Message, Update
@@ -27,6 +27,7 @@ from telegram.ext import (
     filters,
 )
 
+from bot import input_rules as rules
 from bot import texts as common_texts
 from bot.callbacks import Action, Callback, pattern
 from bot.config import Settings
@@ -46,7 +47,7 @@ END = ConversationHandler.END
 PENDING_KEY = "topup_pending"
 # Stop waiting for typed input after a while, so later words are not taken for an amount.
 TOPUP_TIMEOUT = 15 * 60
-_AMOUNT = re.compile(r"\d{1,9}(?:[.,]\d{1,2})?")
+_PAYMENT_NUMBER = re.compile(r"[0-9]{1,12}")
 REFERENCE_KEPT = 1000
 
 
@@ -69,15 +70,16 @@ def _from_cents(value: int) -> Decimal:
 
 
 def parse_amount(text: str) -> Decimal | None:
-    """Read a typed amount of money, or None when it is not a positive amount."""
-    text = text.strip().replace(" ", "")
-    if not _AMOUNT.fullmatch(text):
-        return None
+    """Read a typed amount of money (the shop's one rule for amounts), or None."""
     try:
-        amount = Decimal(text.replace(",", "."))
-    except InvalidOperation:
+        return rules.amount(text.replace(" ", ""))
+    except rules.InputError:
         return None
-    return amount if amount > 0 else None
+
+
+def _payment_number(text: str) -> int | None:
+    """Read a payment's number as admins type it (ASCII digits only), or None."""
+    return int(text) if _PAYMENT_NUMBER.fullmatch(text) else None
 
 
 def _in_range(settings: Settings, amount: Decimal) -> bool:
@@ -762,18 +764,20 @@ async def approve_command(update: Update, context: Context) -> None:
         await message.reply_text(common_texts.ADMIN_ONLY)
         return
     args = context.args or []
-    if len(args) not in (1, 2) or not args[0].isdigit():
+    payment_id = _payment_number(args[0]) if len(args) in (1, 2) else None
+    if payment_id is None:
         await message.reply_text(texts.APPROVE_USAGE)
         return
     amount = None
     if len(args) == 2:
-        amount = parse_amount(args[1])
-        if amount is None:
+        try:
+            amount = rules.amount(args[1])
+        except rules.InputError as e:
             await message.reply_text(
-                common_texts.bad_amount(args[1]) + "\n\n" + texts.APPROVE_USAGE
+                common_texts.bad_amount(args[1], e.message) + "\n\n" + texts.APPROVE_USAGE
             )
             return
-    _done, reply = await _decide(update, context, int(args[0]), approve=True, amount=amount)
+    _done, reply = await _decide(update, context, payment_id, approve=True, amount=amount)
     await message.reply_text(reply)
 
 
@@ -786,11 +790,16 @@ async def reject_command(update: Update, context: Context) -> None:
         await message.reply_text(common_texts.ADMIN_ONLY)
         return
     args = context.args or []
-    if len(args) < 2 or not args[0].isdigit():
+    payment_id = _payment_number(args[0]) if len(args) >= 2 else None
+    if payment_id is None:
         await message.reply_text(texts.REJECT_USAGE)
         return
-    reason = " ".join(args[1:])[: texts.NOTE_SHOWN]
-    _done, reply = await _decide(update, context, int(args[0]), approve=False, reason=reason)
+    try:
+        reason = rules.reason(" ".join(args[1:]))[: texts.NOTE_SHOWN]
+    except rules.InputError as e:
+        await message.reply_text(e.message)
+        return
+    _done, reply = await _decide(update, context, payment_id, approve=False, reason=reason)
     await message.reply_text(reply)
 
 
@@ -809,10 +818,10 @@ async def refund_command(update: Update, context: Context) -> None:
         await message.reply_text(common_texts.ADMIN_ONLY)
         return
     args = context.args or []
-    if len(args) != 1 or not args[0].isdigit():
+    payment_id = _payment_number(args[0]) if len(args) == 1 else None
+    if payment_id is None:
         await message.reply_text(texts.REFUND_USAGE)
         return
-    payment_id = int(args[0])
     bot_data = context.bot_data
     settings = bot_data.settings
     try:

@@ -10,12 +10,14 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from bot.callbacks import Action, encode
 from bot.order_form import SKIP, Step
 from bot.texts import ordering as texts
+from bot.texts.fit import clip
 
 if TYPE_CHECKING:
     from bot.services.catalog import CatalogItem, CategoryInfo
     from bot.services.common import Page
 
 PLATFORMS_PER_PAGE = 8
+LABEL_SHOWN = 48  # a platform or category name on a button (plain text, not HTML)
 # Choice values that are not a form step's name (see ``change_keyboard``).
 BACK_TO_SUMMARY = "summary"
 
@@ -48,7 +50,7 @@ def platforms_keyboard(platforms: Sequence[tuple[str, int]], page: int) -> Inlin
     pages = max(1, -(-len(platforms) // PLATFORMS_PER_PAGE))
     start = page * PLATFORMS_PER_PAGE
     buttons = [
-        _button(f"{name} ({count})", Action.PLATFORM, index, 0)
+        _button(f"{clip(name, LABEL_SHOWN)} ({count})", Action.PLATFORM, index, 0)
         for index, (name, count) in enumerate(platforms)
         if start <= index < start + PLATFORMS_PER_PAGE
     ]
@@ -61,7 +63,14 @@ def platforms_keyboard(platforms: Sequence[tuple[str, int]], page: int) -> Inlin
 def categories_keyboard(platform_index: int, page: Page[CategoryInfo]) -> InlineKeyboardMarkup:
     """List a platform's categories, one per row, with paging and a way back."""
     rows: list[Row] = [
-        [_button(f"{c.name} ({c.service_count})", Action.CATEGORY, c.category_id, 0)]
+        [
+            _button(
+                f"{clip(c.name, LABEL_SHOWN)} ({c.service_count})",
+                Action.CATEGORY,
+                c.category_id,
+                0,
+            )
+        ]
         for c in page.items
     ]
     rows.append(

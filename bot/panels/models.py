@@ -83,6 +83,7 @@ class OrderType(StrEnum):
     SEO = "SEO"
     CUSTOM_COMMENTS = "Custom Comments"
     MENTIONS = "Mentions"
+    MENTIONS_WITH_HASHTAGS = "Mentions with Hashtags"
     MENTIONS_CUSTOM_LIST = "Mentions Custom List"
     MENTIONS_USER_FOLLOWERS = "Mentions User Followers"
     MENTIONS_MEDIA_LIKERS = "Mentions Media Likers"
@@ -108,7 +109,6 @@ class OrderType(StrEnum):
 _ORDER_TYPE_ALIASES: dict[str, OrderType] = {_squash(t.value): t for t in OrderType}
 _ORDER_TYPE_ALIASES.update(
     {
-        "mentionswithhashtags": OrderType.MENTIONS,
         "mentionshashtag": OrderType.MENTIONS,
         "customcommentspackages": OrderType.CUSTOM_COMMENTS_PACKAGE,
         "subscription": OrderType.SUBSCRIPTIONS,
@@ -131,6 +131,7 @@ class Field(StrEnum):
     KEYWORDS = "keywords"
     COMMENTS = "comments"
     USERNAMES = "usernames"
+    HASHTAGS = "hashtags"
     USERNAME = "username"
     MEDIA = "media"
     GROUPS = "groups"
@@ -166,6 +167,7 @@ TYPE_SPECS: dict[OrderType, TypeSpec] = {
     OrderType.SEO: TypeSpec((F.LINK, F.QUANTITY, F.KEYWORDS)),
     OrderType.CUSTOM_COMMENTS: TypeSpec((F.LINK, F.COMMENTS), quantity_from=F.COMMENTS),
     OrderType.MENTIONS: TypeSpec((F.LINK, F.QUANTITY, F.USERNAMES)),
+    OrderType.MENTIONS_WITH_HASHTAGS: TypeSpec((F.LINK, F.QUANTITY, F.USERNAMES, F.HASHTAGS)),
     OrderType.MENTIONS_CUSTOM_LIST: TypeSpec((F.LINK, F.USERNAMES), quantity_from=F.USERNAMES),
     OrderType.MENTIONS_USER_FOLLOWERS: TypeSpec((F.LINK, F.QUANTITY, F.USERNAME)),
     OrderType.MENTIONS_MEDIA_LIKERS: TypeSpec((F.LINK, F.QUANTITY, F.MEDIA)),
@@ -234,6 +236,10 @@ class Service:
 # --------------------------------------------------------------------------- order requests
 
 
+# C0/C1 controls and the bidi overrides: never sent to a panel, whoever built the request.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
 def split_lines(text: str) -> list[str]:
     """Split a user's multi-line list the way panels expect (\\r\\n or \\n), dropping blanks."""
     return [line.strip() for line in re.split(r"\r?\n", text) if line.strip()]
@@ -252,6 +258,7 @@ class OrderRequest:
     keywords: list[str] = field(default_factory=list)
     comments: list[str] = field(default_factory=list)
     usernames: list[str] = field(default_factory=list)
+    hashtags: list[str] = field(default_factory=list)
     username: str | None = None
     media: str | None = None
     groups: list[str] = field(default_factory=list)
@@ -314,6 +321,11 @@ class OrderRequest:
         for f in Field:
             if f not in allowed and self._has(f):
                 fail(f"{f.value} is not accepted by {self.type.value} orders")
+        for f in Field:
+            value = getattr(self, f.value)
+            texts = value if isinstance(value, list) else [value]
+            if any(isinstance(t, str) and _CONTROL.search(t.replace("\n", "")) for t in texts):
+                fail(f"{f.value} contains a control or text-direction character")
         if self.link is not None and not re.match(r"^https?://[^\s/]+\.\S+", self.link.strip()):
             fail("the link must be a full web address starting with http:// or https://")
         if spec.quantity_from is not None:

@@ -157,7 +157,7 @@ async def panel_overview(
     return overviews
 
 
-async def customer_overview(db: Database, ref: str) -> CustomerOverview | None:
+async def customer_overview(db: Database, ref: int | str) -> CustomerOverview | None:
     """Everything an admin asks about a customer (by ID or @username), or None."""
     user = await users.find_user(db, ref)
     if user is None:

@@ -27,6 +27,7 @@ decision is queued in the outbox in the same transaction as the decision itself.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import logging
 import sqlite3
@@ -38,7 +39,13 @@ from enum import StrEnum
 from typing import Any
 
 from bot.panels.base import PanelClient
-from bot.panels.errors import InvalidRequest, OrderOutcomeUnknown, PanelError
+from bot.panels.errors import (
+    InvalidRequest,
+    OrderOutcomeUnknown,
+    PanelError,
+    PanelUnavailable,
+    RateLimited,
+)
 from bot.panels.models import (
     OrderRequest,
     OrderStatus,
@@ -73,6 +80,23 @@ class PlacementKind(StrEnum):
     INVALID = "invalid"
     UNAVAILABLE = "unavailable"
     PRICE_CHANGED = "price_changed"
+
+
+class Refusal(StrEnum):
+    """Why a panel did not take an order, as far as the customer is concerned."""
+
+    UNREACHABLE = "unreachable"  # never reached: connection, 5xx, rate limit
+    SUPPLIER = "supplier"  # our side of the supply: the panel's key or balance
+    ORDER = "order"  # the order itself: link, quantity, service
+
+
+def refusal_of(error: PanelError) -> Refusal:
+    """Classify a panel's refusal of an ``add`` for the customer's notice."""
+    if isinstance(error, PanelUnavailable | RateLimited):
+        return Refusal.UNREACHABLE
+    if isinstance(error, InvalidRequest):
+        return Refusal.ORDER
+    return Refusal.SUPPLIER
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,6 +180,8 @@ class PlacementResult:
     balance: Decimal
     # What the order costs now (set when the price was worked out).
     price: Decimal | None = None
+    # Set for REFUSED: whose side the refusal came from (the message is the panel's words).
+    refusal: Refusal | None = None
 
 
 class ReviewError(ValueError):
@@ -330,10 +356,11 @@ async def place_order(
                     db,
                     user_id,
                     price_quote.price,
-                    reason=f"order #{order_id} refused by the panel",
+                    reason=f"order #{order_id} not placed",
                     order_id=order_id,
                 )
-        return await result(PlacementKind.REFUSED, e.message, order_id)
+        refused = await result(PlacementKind.REFUSED, e.message, order_id)
+        return dataclasses.replace(refused, refusal=refusal_of(e))
     except Exception as e:
         # A bug in a panel client says nothing about whether the add reached the panel.
         log.exception("order %d held for review after an unexpected error", order_id)

@@ -397,6 +397,11 @@ async def _apply_answers(
                 changes.append(change)
         refunds = await _refunds_due(db, [c.after for c in changes if c.refund > 0])
         paid = {refund.order_id: (refund.amount, balance) for refund, balance in refunds}
+        asked_to_cancel = await request_rows.orders_with_cancel(
+            db,
+            [c.after.order_id for c in changes if c.after.status == OrderStatus.CANCELED.value],
+            excluding=REJECTED,
+        )
         news: list[outbox_rows.NewMessage] = []
         for change in changes:
             news.extend(change.messages)
@@ -412,6 +417,7 @@ async def _apply_answers(
                             balance=balance,
                             currency=currency,
                             settled_by_shop=change.unsettled,
+                            canceled_by_customer=after.order_id in asked_to_cancel,
                         ),
                         notifications.HTML,
                         _order_button_json(after.order_id),
@@ -709,8 +715,8 @@ def refund_due(order: OrderRecord) -> Decimal:
 
 def _refund_reason(order: OrderRecord) -> str:
     return {
-        OrderStatus.CANCELED.value: f"order #{order.order_id} canceled by the panel",
-        OrderStatus.REFUNDED.value: f"order #{order.order_id} refunded by the panel",
+        OrderStatus.CANCELED.value: f"order #{order.order_id} canceled",
+        OrderStatus.REFUNDED.value: f"order #{order.order_id} refunded",
     }.get(order.status, f"order #{order.order_id} partially completed")
 
 
@@ -885,15 +891,15 @@ async def _request_action(
 def _refusal(kind: str, order: OrderRecord, client: PanelClient | None) -> str:
     label = texts.status_label(order.status).lower()
     if client is None:
-        return "The provider of this order is not connected any more."
+        return "This service is not available any more."
     if kind == "refill":
         if not client.capabilities.refill:
-            return "This provider does not offer refills."
+            return "This service does not offer refills."
         if order.status not in (OrderStatus.COMPLETED.value, OrderStatus.PARTIAL.value):
             return f"A refill is possible once the order is completed (it is {label})."
         return "This service does not offer refills."
     if not client.capabilities.cancel:
-        return "This provider does not offer cancellation."
+        return "This service does not offer cancellation."
     if order.status not in ACTIVE_STATUSES:
         return f"This order can no longer be canceled (it is {label})."
     return "This service does not offer cancellation."
@@ -975,7 +981,10 @@ async def _sync_request_kind(db: Database, name: str, client: PanelClient, kind:
         order = await get_order(db, int(row["order_id"]))
         async with db.transaction():
             await request_rows.update(db, kind, int(row["id"]), status=status.value)
-            if order is not None and status.is_final:
+            # A completed cancel shows as the order's own Canceled notice (with its refund):
+            # one cancel, one message.
+            done_cancel = kind == "cancel" and status is RequestStatus.COMPLETED
+            if order is not None and status.is_final and not done_cancel:
                 await notifications.enqueue(
                     db,
                     order.chat_id,

@@ -6,6 +6,7 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 
+from bot.input_rules import InputError, user_ref
 from storage import users as user_rows
 from storage.db import Database, parse_time
 
@@ -50,15 +51,17 @@ async def get_user(db: Database, user_id: int) -> User | None:
     return None if row is None else _user(row)
 
 
-async def find_user(db: Database, ref: str) -> User | None:
-    """Find a user by Telegram ID ("12345") or username ("@name" or "name")."""
-    text = ref.strip()
-    if text.lstrip("-").isdigit():
-        return await get_user(db, int(text))
-    name = text.removeprefix("https://t.me/").removeprefix("t.me/").lstrip("@")
-    if not name:
+async def find_user(db: Database, ref: int | str) -> User | None:
+    """Find a user by Telegram ID or username ("name", "@name" or a t.me link)."""
+    if isinstance(ref, int):
+        return await get_user(db, ref)
+    try:
+        found = user_ref(ref)
+    except InputError:
         return None
-    row = await user_rows.get_by_username(db, name)
+    if isinstance(found, int):
+        return await get_user(db, found)
+    row = await user_rows.get_by_username(db, found)
     return None if row is None else _user(row)
 
 

@@ -13,6 +13,7 @@ from html import escape
 from typing import TYPE_CHECKING
 
 from bot.texts import notifications as notification_texts
+from bot.texts.fit import MAX_MESSAGE, clip, fit, visible_length
 
 if TYPE_CHECKING:
     from bot.services.backoffice import CustomerOverview, PanelOverview
@@ -57,7 +58,7 @@ ADMIN_COMMANDS: tuple[tuple[str, str], ...] = (
 
 def welcome(first_name: str, *, new: bool) -> str:
     """Greet a customer on /start."""
-    name = escape(first_name) or "there"
+    name = escape(clip(first_name, NAME_SHOWN)) or "there"
     if new:
         return (
             f"👋 Welcome, <b>{name}</b>!\n\n"
@@ -71,7 +72,7 @@ def welcome_credit(amount: Decimal, currency: str) -> str:
     """Tell a new customer about the trial money they got."""
     return (
         f"🎁 You got <b>{money(amount, currency)}</b> of trial credit to try an order. "
-        "Orders go to a sandbox panel: nothing real is delivered."
+        "This shop runs in demo mode: orders are simulated and nothing real is delivered."
     )
 
 
@@ -126,17 +127,17 @@ def balance(
     lines = [f"💰 <b>Your balance: {money(amount, currency)}</b>"]
     if not entries:
         lines.append(f"\nNo payments yet. {how_to_add}")
-        return "\n".join(lines)
+        return fit("\n".join(lines))
     lines.append("\n<b>Latest activity</b>")
     for value, kind, reason, when in entries:
         sign = "+" if value > 0 else "−"
         label = _KIND_LABELS.get(kind, kind.capitalize())
-        detail = f": {escape(reason)}" if reason else ""
+        detail = f": {escape(clip(reason, REASON_SHOWN))}" if reason else ""
         lines.append(
             f"{sign}{money(abs(value), currency)} · {escape(label)}{detail}\n"
             f"<i>{_moment(when)}</i>"
         )
-    return "\n".join(lines)
+    return fit("\n".join(lines))
 
 
 # ---------------------------------------------------------------- admin
@@ -152,26 +153,23 @@ DEBIT_USAGE = (
 )
 
 
-def bad_amount(text: str) -> str:
-    """Refuse an amount that is not a positive number with at most two decimals."""
-    return (
-        f"“{escape(text)}” is not a valid amount: use a positive number with at most two "
-        "decimals, like <code>10</code> or <code>2.50</code>."
-    )
+def bad_amount(text: str, why: str) -> str:
+    """Refuse an amount, quoting what was typed and saying why (``why`` is plain text)."""
+    return f"“{escape(clip(text, QUOTED_SHOWN))}” is not a valid amount: {escape(why)}."
 
 
 def unknown_user(ref: str) -> str:
     """Say no customer matches the reference the admin typed."""
     return (
-        f"No customer “{escape(ref)}” found: they must start the bot first, then use their "
-        "numeric ID or @username."
+        f"No customer “{escape(clip(ref, QUOTED_SHOWN))}” found: they must start the bot "
+        "first, then use their numeric ID or @username."
     )
 
 
 def customer(first_name: str, username: str | None, user_id: int) -> str:
     """Name a customer for an admin: name, @username and ID."""
-    handle = f" @{escape(username)}" if username else ""
-    return f"{escape(first_name) or 'Customer'}{handle} (<code>{user_id}</code>)"
+    handle = f" @{escape(clip(username, 40))}" if username else ""
+    return f"{escape(clip(first_name, NAME_SHOWN)) or 'Customer'}{handle} (<code>{user_id}</code>)"
 
 
 def credited(who: str, amount: Decimal, new_balance: Decimal, currency: str) -> str:
@@ -201,7 +199,8 @@ def debit_too_large(who: str, amount: Decimal, current: Decimal, currency: str) 
 def you_were_credited(amount: Decimal, reason: str, new_balance: Decimal, currency: str) -> str:
     """Tell a customer money was added to their balance."""
     return (
-        f"💰 <b>{money(amount, currency)}</b> was added to your balance ({escape(reason)}).\n"
+        f"💰 <b>{money(amount, currency)}</b> was added to your balance "
+        f"({escape(clip(reason, REASON_SHOWN))}).\n"
         f"Your balance: {money(new_balance, currency)}."
     )
 
@@ -210,7 +209,7 @@ def you_were_debited(amount: Decimal, reason: str, new_balance: Decimal, currenc
     """Tell a customer money was taken from their balance."""
     return (
         f"💰 <b>{money(amount, currency)}</b> was deducted from your balance "
-        f"({escape(reason)}).\nYour balance: {money(new_balance, currency)}."
+        f"({escape(clip(reason, REASON_SHOWN))}).\nYour balance: {money(new_balance, currency)}."
     )
 
 
@@ -224,29 +223,28 @@ def sync_report(reports: Sequence[tuple[str, bool, int, str | None]]) -> str:
     lines = ["🔄 <b>Catalog sync finished</b>"]
     for panel, ok, services, error in reports:
         if ok:
-            lines.append(f"✅ {escape(panel)}: {services} services")
+            lines.append(f"✅ {escape(clip(panel, NAME_SHOWN))}: {services} services")
         else:
             lines.append(
-                f"❌ {escape(panel)}: {escape(error or 'failed')} "
+                f"❌ {escape(clip(panel, NAME_SHOWN))}: "
+                f"{escape(clip(error or 'failed', PANEL_WORDS_SHOWN))} "
                 "(its last good catalog stays on sale)"
             )
-    return "\n".join(lines)
+    return fit("\n".join(lines))
 
 
 # ---------------------------------------------------------------- back office
 
-MAX_TEXT = 4096
+MAX_TEXT = MAX_MESSAGE
 NAME_SHOWN = 80
 REASON_SHOWN = 100
+QUOTED_SHOWN = 40  # what an admin typed, quoted back in a refusal
+PANEL_WORDS_SHOWN = 300  # a panel's error in an admin's report
 PANELS_STARTED = "🏦 Asking the panels for their balance…"
 PANELS_NONE = "There is no panel configured."
 USER_USAGE = (
     "Usage: <code>/user &lt;user ID or @username&gt;</code>\nExample: <code>/user @ann</code>"
 )
-
-
-def _cut(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def panel_money(amount: Decimal, currency: str) -> str:
@@ -263,7 +261,7 @@ def _yes_no(flag: bool) -> str:
 
 def panel_block(panel: PanelOverview, currency: str) -> str:
     """Describe one panel for the owner: balance, catalog, orders, status sync, actions."""
-    lines = [f"<b>{escape(panel.name)}</b> · {escape(panel.dialect)}"]
+    lines = [f"<b>{escape(clip(panel.name, NAME_SHOWN))}</b> · {escape(panel.dialect)}"]
     if panel.balance is not None:
         panel_currency = panel.balance.currency or currency
         lines.append(f"💰 Balance: <b>{panel_money(panel.balance.amount, panel_currency)}</b>")
@@ -275,7 +273,8 @@ def panel_block(panel: PanelOverview, currency: str) -> str:
     elif not panel.balance_offered:
         lines.append("💰 Balance: not offered by this panel")
     else:
-        lines.append(f"💰 Balance: ❌ {escape(panel.balance_error or 'failed')}")
+        error = clip(panel.balance_error or "failed", PANEL_WORDS_SHOWN)
+        lines.append(f"💰 Balance: ❌ {escape(error)}")
     listed = (
         f" ({panel.services_listed} listed)"
         if panel.services_listed != panel.services_on_sale
@@ -304,7 +303,7 @@ def panels_report(panels: Sequence[PanelOverview], currency: str) -> list[str]:
     current = header
     for panel in panels:
         block = panel_block(panel, currency)
-        if len(current) + 2 + len(block) > MAX_TEXT:
+        if visible_length(current) + 2 + visible_length(block) > MAX_TEXT:
             messages.append(current)
             current = block
         else:
@@ -318,7 +317,7 @@ def _entry_line(
 ) -> str:
     sign = "+" if amount > 0 else "−"
     label = _KIND_LABELS.get(kind, kind.capitalize())
-    detail = f": {escape(_cut(reason, REASON_SHOWN))}" if reason else ""
+    detail = f": {escape(clip(reason, REASON_SHOWN))}" if reason else ""
     by = f" · by admin <code>{admin_id}</code>" if admin_id is not None else ""
     return f"{sign}{money(abs(amount), currency)} · {escape(label)}{detail}{by} · {_moment(when)}"
 
@@ -351,24 +350,26 @@ def customer_report(overview: CustomerOverview, currency: str, payments_block: s
     for order in overview.orders:
         charged = "" if order.charged else " (not charged)"
         lines.append(
-            f"#{order.order_id} · {escape(_cut(order.service_name, NAME_SHOWN))} · "
+            f"#{order.order_id} · {escape(clip(order.service_name, NAME_SHOWN))} · "
             f"{escape(notification_texts.status_label(order.status))} · "
             f"{money(order.price, currency)}{charged}"
         )
-    return "\n".join(lines)
+    return fit("\n".join(lines))
 
 
-def your_id(user_id: int, *, is_admin: bool) -> str:
-    """Tell a user their Telegram ID and how an owner makes themselves an admin with it."""
+def your_id(user_id: int, *, is_admin: bool, owner_setup: bool) -> str:
+    """Tell a user their Telegram ID; explain ``ADMIN_IDS`` only while no admin is set up."""
     text = f"🆔 Your Telegram user ID: <code>{user_id}</code>"
     if is_admin:
         return text + "\nYou are an administrator of this bot."
-    return (
-        text + "\n\nIf you own this bot, put this number in <code>ADMIN_IDS</code> in its "
-        "settings (the <code>.env</code> file; several IDs separated by commas) and restart "
-        "it: you get the admin commands. Customers can give it to the shop's administrator "
-        "when asking for a top-up."
-    )
+    if owner_setup:
+        # No admin is configured yet, so whoever asks is most likely the owner setting up.
+        return (
+            text + "\n\nThis bot has no administrator yet. If you own it, put this number in "
+            "<code>ADMIN_IDS</code> in its settings (the <code>.env</code> file; several IDs "
+            "separated by commas) and restart it: you get the admin commands."
+        )
+    return text + "\n\nGive this number to the shop's administrator when you ask for a top-up."
 
 
 # ---------------------------------------------------------------- errors and stale buttons

@@ -10,12 +10,17 @@ from decimal import ROUND_HALF_UP, Decimal
 from html import escape
 from typing import TYPE_CHECKING
 
+from bot.texts.fit import clip
+from bot.texts.supplier import customer_reason
+
 if TYPE_CHECKING:
     from bot.services.ordering import OrderRecord
 
 CENT = Decimal("0.01")
 BAR_WIDTH = 10
 MAX_LINK_SHOWN = 80
+NAME_SHOWN = 200
+PANEL_WORDS_SHOWN = 300
 
 STATUS_LABELS = {
     "placing": "Being placed",
@@ -42,7 +47,7 @@ _STATUS_ICONS = {
 }
 REQUEST_LABELS = {
     "sending": "Being sent",
-    "accepted": "Accepted by the panel",
+    "accepted": "Accepted",
     "pending": "Pending",
     "in_progress": "In progress",
     "completed": "Completed",
@@ -90,8 +95,7 @@ def progress_bar(done: int, total: int, width: int = BAR_WIDTH) -> str:
 def _link_line(order: OrderRecord) -> str:
     if not order.link:
         return ""
-    link = order.link if len(order.link) <= MAX_LINK_SHOWN else order.link[:79] + "…"
-    return f"\n🔗 {escape(link)}"
+    return f"\n🔗 {escape(clip(order.link, MAX_LINK_SHOWN))}"
 
 
 def _numbers(order: OrderRecord) -> str:
@@ -113,22 +117,26 @@ def order_status(
     balance: Decimal | None = None,
     currency: str = "USD",
     settled_by_shop: bool = False,
+    canceled_by_customer: bool = False,
 ) -> str:
-    """Tell the customer where an order stands now, and what was refunded if anything
-    (``settled_by_shop``: the undelivered part cannot be counted, the shop settles it)."""
+    """Tell the customer where an order stands now, and what was refunded if anything.
+
+    ``settled_by_shop``: the undelivered part cannot be counted, the shop settles it.
+    ``canceled_by_customer``: the customer asked for this cancel, so it is worded as theirs.
+    """
     icon = _STATUS_ICONS.get(order.status, "ℹ️")
     head = {
         "in_progress": "is in progress",
         "processing": "is in progress",
         "completed": "is completed",
         "partial": "was partially completed",
-        "canceled": "was canceled by the panel",
-        "refunded": "was refunded by the panel",
+        "canceled": "was canceled as you asked" if canceled_by_customer else "was canceled",
+        "refunded": "was refunded",
         "pending": "is pending",
     }.get(order.status, f"is now: {escape(status_label(order.status))}")
     text = (
         f"{icon} Order <b>#{order.order_id}</b> {head}\n"
-        f"{escape(order.service_name)}{_link_line(order)}{_numbers(order)}"
+        f"{escape(clip(order.service_name, NAME_SHOWN))}{_link_line(order)}{_numbers(order)}"
     )
     if refund is not None and refund > 0:
         text += f"\n\n💰 {money(refund, currency)} was refunded to your balance"
@@ -152,8 +160,9 @@ def order_not_found(order: OrderRecord) -> str:
     """Tell the customer the panel lost track of an order and an admin will check it."""
     money_line = "Your payment stays safe until then." if order.charged else "Nothing was charged."
     return (
-        f"🔎 Order <b>#{order.order_id}</b> ({escape(order.service_name)}): the provider no "
-        f"longer finds this order. An admin will check it and tell you the result. {money_line}"
+        f"🔎 Order <b>#{order.order_id}</b> ({escape(clip(order.service_name, NAME_SHOWN))}): "
+        "our supplier no longer finds this order. An admin will check it and tell you the "
+        f"result. {money_line}"
     )
 
 
@@ -161,9 +170,9 @@ def admin_order_not_found(order: OrderRecord, panel_words: str) -> str:
     """Tell the admins an order vanished from its panel and waits for their review."""
     return (
         f"⚠️ Order <b>#{order.order_id}</b> of user <code>{order.user_id}</code> is unknown to "
-        f"panel <b>{escape(order.panel)}</b> (its ID there: "
-        f"<code>{escape(order.panel_order_id or '-')}</code>). The panel said: "
-        f"<i>{escape(panel_words)}</i>\nIt is held for review (/review)."
+        f"panel <b>{escape(clip(order.panel, 100))}</b> (its ID there: "
+        f"<code>{escape(clip(order.panel_order_id or '-', 100))}</code>). The panel said: "
+        f"<i>{escape(clip(panel_words, PANEL_WORDS_SHOWN))}</i>\nIt is held for review (/review)."
     )
 
 
@@ -172,7 +181,8 @@ def admin_partial_unsettled(order: OrderRecord, currency: str = "USD") -> str:
     remains = "not given" if order.remains is None else f"{order.remains:,}"
     return (
         f"⚠️ Order <b>#{order.order_id}</b> of user <code>{order.user_id}</code> "
-        f"({escape(order.service_name)}) ended <b>partial</b> (remains: {remains}), and its "
+        f"({escape(clip(order.service_name, NAME_SHOWN))}) ended <b>partial</b> "
+        f"(remains: {remains}), and its "
         f"undelivered share cannot be counted, so nothing was refunded automatically. It cost "
         f"the customer {money(order.price, currency)}: settle it with /credit if due."
     )
@@ -195,6 +205,7 @@ def request_update(kind: str, order_id: int, status: str, error: str | None = No
     label = REQUEST_LABELS.get(status, status.replace("_", " ").capitalize())
     icon = {"completed": "✅", "rejected": "❌", "canceled": "❌"}.get(status, "🔄")
     text = f"{icon} {what} of order <b>#{order_id}</b>: {escape(label)}."
-    if error:
-        text += f"\nThe panel said: <i>{escape(error)}</i>"
+    words = customer_reason(error)
+    if words:
+        text += f"\nReason: <i>{escape(words)}</i>"
     return text

@@ -7,12 +7,23 @@ from decimal import ROUND_HALF_UP, Decimal
 from html import escape
 from typing import TYPE_CHECKING
 
+from bot.texts.fit import MAX_MESSAGE, clip, fit, visible_length
+from bot.texts.supplier import customer_reason
+
 if TYPE_CHECKING:
     from bot.order_form import Step
     from bot.services.catalog import CatalogItem, CategoryInfo
     from bot.services.ordering import OrderRecord
 
 CENT = Decimal("0.01")
+# How much of a panel's (or a user's) text each screen shows, in UTF-16 units: with these the
+# longest screen stays far below Telegram's 4096 whatever the catalog or the user sent.
+NAME_SHOWN = 200
+BUTTON_NAME_SHOWN = 40
+PLACE_SHOWN = 100  # platform and category names
+QUERY_SHOWN = 100
+DESCRIPTION_SHOWN = 1500
+ANSWER_SHOWN = 300
 
 # --------------------------------------------------------------------------- buttons
 
@@ -46,13 +57,14 @@ SEARCH_EXPIRED = "That search has expired: send the words again."
 
 def categories_title(platform: str, total: int) -> str:
     """Head the category list of a platform."""
-    return f"<b>{escape(platform)}</b>: {total} categories. Choose one:"
+    return f"<b>{escape(clip(platform, PLACE_SHOWN))}</b>: {total} categories. Choose one:"
 
 
 def services_title(category: CategoryInfo) -> str:
     """Head the service list of a category."""
     return (
-        f"<b>{escape(category.platform)}</b> › <b>{escape(category.name)}</b>\n"
+        f"<b>{escape(clip(category.platform, PLACE_SHOWN))}</b> › "
+        f"<b>{escape(clip(category.name, PLACE_SHOWN))}</b>\n"
         f"{category.service_count} services. Choose one:"
     )
 
@@ -60,13 +72,18 @@ def services_title(category: CategoryInfo) -> str:
 def search_title(query: str, total: int) -> str:
     """Head the search results."""
     found = "1 service" if total == 1 else f"{total} services"
-    return f"🔎 <b>{escape(query)}</b>: {found} found. Choose one:"
+    return f"🔎 <b>{escape(clip(query, QUERY_SHOWN))}</b>: {found} found. Choose one:"
+
+
+def search_refused(reason: str) -> str:
+    """Refuse a search the user typed (``reason`` is plain text from the input rules)."""
+    return f"🔎 {escape(reason)}"
 
 
 def no_results(query: str) -> str:
     """Say the search found nothing and how to search better."""
     return (
-        f"🔎 Nothing matches <b>{escape(query)}</b>.\n"
+        f"🔎 Nothing matches <b>{escape(clip(query, QUERY_SHOWN))}</b>.\n"
         "Try fewer or shorter words, or the service's number."
     )
 
@@ -91,7 +108,7 @@ def price_line(item: CatalogItem, currency: str) -> str:
 
 def service_button(item: CatalogItem, currency: str) -> str:
     """Label a service in a list (plain text: buttons are not HTML)."""
-    name = item.service.name if len(item.service.name) <= 40 else item.service.name[:39] + "…"
+    name = clip(item.service.name, BUTTON_NAME_SHOWN)
     unit = "/pkg" if item.service.spec.per_package else "/1k"
     return f"#{item.item_id} {name} · {rate(item.price_rate)} {currency}{unit}"
 
@@ -104,9 +121,10 @@ def service_card(item: CatalogItem, currency: str) -> str:
     """Describe one service: name, price, limits and what it offers."""
     service = item.service
     lines = [
-        f"<b>{escape(service.name)}</b>",
-        f"Service #{item.item_id} · {escape(item.platform)} › {escape(item.category)}",
-        f"Type: {escape(service.type_name or 'Default')}",
+        f"<b>{escape(clip(service.name, NAME_SHOWN))}</b>",
+        f"Service #{item.item_id} · {escape(clip(item.platform, PLACE_SHOWN))} › "
+        f"{escape(clip(item.category, PLACE_SHOWN))}",
+        f"Type: {escape(clip(service.type_name or 'Default', PLACE_SHOWN))}",
         "",
         f"💵 Price: {price_line(item, currency)}",
     ]
@@ -120,13 +138,10 @@ def service_card(item: CatalogItem, currency: str) -> str:
         f"💧 Drip-feed: {_yes_no(service.dripfeed)}",
     ]
     if service.description:
-        description = service.description.strip()
-        if len(description) > 1500:
-            description = description[:1500] + "…"
-        lines += ["", escape(description)]
+        lines += ["", escape(clip(service.description.strip(), DESCRIPTION_SHOWN))]
     if not service.orderable:
         lines += ["", "This service cannot be ordered through the bot."]
-    return "\n".join(lines)
+    return fit("\n".join(lines))
 
 
 # --------------------------------------------------------------------------- the order form
@@ -134,16 +149,16 @@ def service_card(item: CatalogItem, currency: str) -> str:
 
 def question(item: CatalogItem, step: Step, *, error: str | None = None) -> str:
     """Ask one question of the order form (after the reason the last answer failed)."""
-    head = f"🛒 <b>{escape(item.service.name)}</b>\n\n"
+    head = f"🛒 <b>{escape(clip(item.service.name, NAME_SHOWN))}</b>\n\n"
     if error:
-        head = f"⚠ {escape(error)}\n\n" + head
+        head = f"⚠ {escape(clip(error, ANSWER_SHOWN))}\n\n" + head
     skip = "\nOr tap Skip." if step.optional else ""
-    return f"{head}{escape(step.prompt)}{skip}\n\n/cancel to stop."
+    return fit(f"{head}{escape(step.prompt)}{skip}\n\n/cancel to stop.")
 
 
 def answered(step: Step, shown: str) -> str:
     """Record a button answer in the question it answered."""
-    return f"{escape(step.label)}: <b>{escape(shown)}</b>"
+    return f"{escape(step.label)}: <b>{escape(clip(shown, ANSWER_SHOWN))}</b>"
 
 
 USE_BUTTONS_SUMMARY = "Please use the buttons under the summary: Confirm, Change or Cancel."
@@ -176,9 +191,10 @@ def summary(
     lines = [
         "🧾 <b>Check your order</b>",
         "",
-        f"Service: <b>{escape(item.service.name)}</b> (#{item.item_id})",
+        f"Service: <b>{escape(clip(item.service.name, NAME_SHOWN))}</b> (#{item.item_id})",
     ]
     lines += [f"{escape(label)}: {escape(value)}" for label, value in rows]
+    answers_end = len(lines)
     lines += ["", f"💵 Total: <b>{money(price, currency)}</b>"]
     if basis:
         lines.append(f"🧮 {escape(basis)}")
@@ -190,33 +206,61 @@ def summary(
             )
     else:
         lines.append("👑 Admin order: your balance will not be charged.")
-    return "\n".join(lines)
+    # The money lines go last, so a summary too long to send shows them first when cut.
+    return _fit_keeping_tail(lines, money_lines=len(lines) - answers_end)
 
 
 def placed(order: OrderRecord, balance: Decimal, currency: str) -> str:
-    """Report an order the panel accepted."""
+    """Report an order our supplier accepted."""
     paid = (
         f"Charged {money(order.price, currency)}; your balance is now {money(balance, currency)}."
         if order.charged
         else "Admin order: nothing was charged."
     )
     return (
-        f"✅ Order <b>#{order.order_id}</b> placed: {escape(order.service_name)}.\n{paid}\n"
-        "You will be told when its status changes."
+        f"✅ Order <b>#{order.order_id}</b> placed: {escape(clip(order.service_name, NAME_SHOWN))}"
+        f".\n{paid}\nYou will be told when its status changes."
     )
 
 
-def refused(reason: str, order: OrderRecord | None, balance: Decimal, currency: str) -> str:
-    """Report an order the panel refused, with its reason and the refund."""
-    refund = ""
+def _nothing_charged(order: OrderRecord | None, balance: Decimal, currency: str) -> str:
     if order is not None and order.charged:
-        refund = (
-            f"\nYour {money(order.price, currency)} was refunded; "
-            f"your balance is {money(balance, currency)}."
+        return (
+            f"Nothing was charged: the {money(order.price, currency)} went straight back to "
+            f"your balance ({money(balance, currency)})."
         )
-    else:
-        refund = "\nNothing was charged."
-    return f"❌ The panel refused this order: {escape(reason)}{refund}"
+    return "Nothing was charged."
+
+
+def refused(
+    reason: str,
+    order: OrderRecord | None,
+    balance: Decimal,
+    currency: str,
+    *,
+    refusal: str = "order",
+) -> str:
+    """Report an order that was not placed, in the customer's words (no supply chain).
+
+    ``refusal`` says whose side it came from (``bot.services.ordering.Refusal``): the
+    supplier not reached, the supplier unable to take orders, or the order itself refused;
+    ``reason`` (the panel's words) is quoted only for the last, and only when it is safe.
+    """
+    number = f" #{order.order_id}" if order is not None else ""
+    money_line = _nothing_charged(order, balance, currency)
+    if refusal == "unreachable":
+        return (
+            f"❌ We could not reach our supplier just now, so order{number} was not placed. "
+            f"{money_line}\nPlease try again in a few minutes."
+        )
+    if refusal == "supplier":
+        return (
+            f"❌ Our supplier cannot take this order right now, so order{number} was not "
+            f"placed. {money_line}\nThe shop has been told; please try again later."
+        )
+    words = customer_reason(reason)
+    why = f": {escape(words)}" if words else "."
+    return f"❌ Order{number} was refused{why}\n{money_line}\nTap the service to try again."
 
 
 def held(order: OrderRecord | None, currency: str, *, own: bool = False) -> str:
@@ -231,11 +275,11 @@ def held(order: OrderRecord | None, currency: str, *, own: bool = False) -> str:
     money_line = (
         f"The {money(order.price, currency)} stays held until then."
         if order is not None and order.charged
-        else "Nothing more will be sent to the panel until then."
+        else "Nothing more will be sent until then."
     )
     return (
-        f"⏳ We could not confirm your order{number} with the panel. It is under review: an "
-        f"admin will check it and tell you the result.\n{money_line}"
+        f"⏳ We could not confirm your order{number} with our supplier. It is under review: "
+        f"an admin will check it and tell you the result.\n{money_line}"
     )
 
 
@@ -274,10 +318,37 @@ def already_placed_alert(order_id: int | None) -> str:
 
 def invalid(reason: str) -> str:
     """Say the order cannot be placed as it is and how to fix it."""
-    return f"⚠ This order cannot be placed as it is: {escape(reason)}.\nTap Change to fix it."
+    words = customer_reason(reason)
+    why = f": {escape(words)}" if words else ""
+    return f"⚠ This order cannot be placed as it is{why}.\nTap Change to fix it."
 
 
 def unavailable(reason: str) -> str:
-    """Say the service or its panel is gone."""
-    detail = f" ({escape(reason)})" if reason else ""
-    return f"This service is no longer available{detail}. Nothing was charged."
+    """Say the service is gone (``reason`` is for the log: it may name the supplier)."""
+    return "This service is no longer available. Nothing was charged."
+
+
+def admin_order_refused(
+    order: OrderRecord | None, panel: str, refusal: str, words: str, currency: str
+) -> str:
+    """Tell the admins an order was not placed for a reason on the supply side."""
+    number = f"Order <b>#{order.order_id}</b>" if order is not None else "An order"
+    customer = f" of user <code>{order.user_id}</code>" if order is not None else ""
+    cause = "could not be reached" if refusal == "unreachable" else "refused it"
+    price = f" ({money(order.price, currency)}, refunded)" if order and order.charged else ""
+    return fit(
+        f"⚠️ {number}{customer}{price} was not placed: panel <b>{escape(clip(panel, 100))}</b> "
+        f"{cause}.\nThe panel said: <code>{escape(clip(words, 1000))}</code>\n"
+        "The customer was told nothing was charged. Check the panel (/panels)."
+    )
+
+
+def _fit_keeping_tail(lines: list[str], *, money_lines: int) -> str:
+    """Join a screen, cutting the middle (the answers) rather than its last lines."""
+    text = "\n".join(lines)
+    if fit(text) == text:
+        return text
+    head, tail = lines[:-money_lines], lines[-money_lines:]
+    tail_text = "\n".join(tail)
+    budget = MAX_MESSAGE - visible_length(tail_text) - 2
+    return fit("\n".join(head), budget) + "\n" + tail_text

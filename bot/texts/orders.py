@@ -16,13 +16,17 @@ from typing import TYPE_CHECKING
 
 from bot.panels.models import Field
 from bot.texts import notifications as notification_texts
+from bot.texts.fit import MAX_MESSAGE, clip, fit
+from bot.texts.supplier import customer_reason
 
 if TYPE_CHECKING:
     from bot.services.common import Page
     from bot.services.ordering import OrderRecord
     from bot.services.tracking import OrderEvent, ServiceRequest
 
-MAX_TEXT = 4096
+MAX_TEXT = MAX_MESSAGE
+NAME_SHOWN = 200  # a service name on the card
+LINK_SHOWN = 300
 HISTORY_SHOWN = 10  # the card keeps the newest changes; older ones are counted
 REQUESTS_SHOWN = 5
 FIELD_VALUE_SHOWN = 80  # long custom comments or username lists are cut on the card
@@ -87,19 +91,6 @@ def moment(when: datetime) -> str:
     return when.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
-def _cut(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def _fit(text: str) -> str:
-    """Keep a message under Telegram's limit without cutting an HTML tag in half."""
-    if len(text) <= MAX_TEXT:
-        return text
-    cut = text[: MAX_TEXT - 2]
-    # Drop a half-written last line rather than risk an unclosed tag.
-    return cut[: cut.rfind("\n")] + "\n…"
-
-
 def progress_bar(quantity: int, remains: int | None) -> str | None:
     """Draw delivery progress as the notifications do, or None when nothing is measured."""
     delivered = notification_texts.delivered_of(quantity, remains)
@@ -119,10 +110,10 @@ def orders_list(page: Page[OrderRecord], currency: str) -> str:
     for order in page.items:
         lines.append(
             f"<b>#{order.order_id}</b> · {status_label(order.status)} · "
-            f"{escape(_cut(order.service_name, 40))} · {order.quantity:,} · "
+            f"{escape(clip(order.service_name, 40))} · {order.quantity:,} · "
             f"{money(order.price, currency)}"
         )
-    return _fit("\n".join(lines))
+    return fit("\n".join(lines))
 
 
 NO_ORDERS = "📦 <b>My orders</b>\n\nYou have no orders yet. Tap <b>New order</b> to place one."
@@ -131,7 +122,7 @@ NO_ORDERS = "📦 <b>My orders</b>\n\nYou have no orders yet. Tap <b>New order</
 def order_button(order: OrderRecord) -> str:
     """Label an order's button in the list (short: buttons are narrow)."""
     emoji = status_label(order.status).split(" ", 1)[0]
-    return f"#{order.order_id} {emoji} {_cut(order.service_name, 28)}"
+    return f"#{order.order_id} {emoji} {clip(order.service_name, 28)}"
 
 
 def order_card(
@@ -148,10 +139,10 @@ def order_card(
         lines += [notice, ""]
     lines += [
         f"📦 <b>Order #{order.order_id}</b>",
-        f"Service: <b>{escape(order.service_name)}</b>",
+        f"Service: <b>{escape(clip(order.service_name, NAME_SHOWN))}</b>",
     ]
     if order.link:
-        lines.append(f"Link: {escape(order.link)}")
+        lines.append(f"Link: {escape(clip(order.link, LINK_SHOWN))}")
     lines.append(f"Quantity: {order.quantity:,}")
     lines += _extra_fields(order.fields)
     if order.charged:
@@ -179,15 +170,15 @@ def order_card(
     if requests:
         lines += ["", "<b>Refill and cancel requests</b>"]
         lines += [_request_line(r) for r in requests[-REQUESTS_SHOWN:]]
-    return _fit("\n".join(lines))
+    return fit("\n".join(lines))
 
 
 _STATUS_EXPLANATIONS = {
     "review": (
-        "We could not confirm this order with the panel. An admin is checking it; your "
+        "We could not confirm this order with our supplier. An admin is checking it; your "
         "money stays held until then and you will be told the result."
     ),
-    "placing": "This order is being sent to the panel.",
+    "placing": "This order is being placed.",
     "failed": "This order was not placed; its price went back to your balance.",
 }
 
@@ -198,7 +189,7 @@ def _extra_fields(fields: Mapping[str, str]) -> list[str]:
         if name in _SHOWN_FIELDS or not value:
             continue
         label = _FIELD_LABELS.get(name, name.replace("_", " ").capitalize())
-        shown = _cut(" ".join(value.split()), FIELD_VALUE_SHOWN)
+        shown = clip(" ".join(value.split()), FIELD_VALUE_SHOWN)
         lines.append(f"{escape(label)}: {escape(shown)}")
     return lines
 
@@ -216,48 +207,63 @@ def _event_line(event: OrderEvent) -> str:
 def _request_line(request: ServiceRequest) -> str:
     kind = _REQUEST_KINDS.get(request.kind, escape(request.kind.capitalize()))
     line = f"{kind} · {request_status_label(request.status)} · <i>{moment(request.created_at)}</i>"
-    if request.error:
-        line += f"\n   {escape(_cut(request.error, 200))}"
+    words = customer_reason(request.error)
+    if words:
+        line += f"\n   {escape(words)}"
     return line
 
 
 def refill_sent(request: ServiceRequest) -> str:
-    """Confirm a refill request above the card."""
+    """Confirm a refill request above the card.
+
+    An "accepted" request is one the supplier gives no status for: no later message is
+    promised then, since none would come.
+    """
     if request.status in ("rejected", "failed"):
-        return refill_refused(request.error or "the panel rejected it")
-    return "♻ <b>Refill requested.</b> You will be told when the panel has done it."
+        return refill_refused(request.error)
+    if request.status != "accepted":
+        return "♻ <b>Refill requested.</b> You will be told when it is done."
+    return (
+        "♻ <b>Refill requested.</b> It was accepted; refills usually take a few days, and "
+        "no further message will follow: check the order here."
+    )
 
 
 def cancel_sent(request: ServiceRequest) -> str:
     """Confirm a cancel request above the card."""
     if request.status in ("rejected", "failed"):
-        return cancel_refused(request.error or "the panel rejected it")
+        return cancel_refused(request.error)
     return (
-        "✖ <b>Cancellation requested.</b> If the panel cancels the order, its price goes back "
-        "to your balance and you will be told."
+        "✖ <b>Cancellation requested.</b> If the order is canceled, its price (or the "
+        "undelivered part) goes back to your balance and you will be told."
     )
 
 
-def refill_refused(reason: str) -> str:
-    """Say a refill could not be requested, in the panel's (escaped) words."""
-    return f"⚠ The refill could not be requested: {escape(reason)}"
+def refill_refused(reason: str | None) -> str:
+    """Say a refill could not be requested, quoting the reason when it is safe to."""
+    words = customer_reason(reason)
+    why = f": {escape(words)}" if words else _NOT_NOW
+    return f"⚠ The refill could not be requested{why}"
 
 
-def cancel_refused(reason: str) -> str:
-    """Say a cancellation could not be requested, in the panel's (escaped) words."""
-    return f"⚠ The cancellation could not be requested: {escape(reason)}"
+def cancel_refused(reason: str | None) -> str:
+    """Say a cancellation could not be requested, quoting the reason when it is safe to."""
+    words = customer_reason(reason)
+    why = f": {escape(words)}" if words else _NOT_NOW
+    return f"⚠ The cancellation could not be requested{why}"
 
 
-REFRESH_FAILED = "⚠ The panel could not be reached just now; this is the last known status."
+_NOT_NOW = " right now. Please try again later."
+REFRESH_FAILED = "⚠ Our supplier could not be reached just now; this is the last known status."
 
 # Plain-text alerts (answerCallbackQuery).
 NOT_YOUR_ORDER_ALERT = "You have no order with this number."
 REFILL_NOT_ALLOWED_ALERT = "This order cannot be refilled now."
 CANCEL_NOT_ALLOWED_ALERT = "This order cannot be cancelled now."
-REFILL_OPEN_ALERT = "A refill of this order is already requested; you will be told the result."
+REFILL_OPEN_ALERT = "A refill of this order is already requested."
 CANCEL_OPEN_ALERT = "A cancellation of this order is already requested."
-CHECKING_ALERT = "Checking with the panel…"
-SENDING_ALERT = "Sending your request to the panel…"
+CHECKING_ALERT = "Checking the latest status…"
+SENDING_ALERT = "Sending your request…"
 BUTTON_INVALID_ALERT = "This button is no longer valid. Please use the menu again: /menu"
 
 # ---------------------------------------------------------------- admin review
@@ -288,18 +294,19 @@ def review_card(order: OrderRecord, customer: str, currency: str) -> str:
     lines = [
         f"🔎 <b>Order #{order.order_id}</b> · {status_label(order.status)}",
         f"Customer: {customer}",
-        f"Panel: {escape(order.panel)}",
-        f"Service: {escape(order.service_name)} (panel service {escape(order.service_id)})",
+        f"Panel: {escape(clip(order.panel, 100))}",
+        f"Service: {escape(clip(order.service_name, NAME_SHOWN))} "
+        f"(panel service {escape(clip(order.service_id, 100))})",
     ]
     if order.link:
-        lines.append(f"Link: {escape(order.link)}")
+        lines.append(f"Link: {escape(clip(order.link, LINK_SHOWN))}")
     lines += [
         f"Quantity: {order.quantity:,}",
         f"Price: {charged}",
         f"Sent: {moment(order.created_at)}",
     ]
     lines.append(_review_reason(order))
-    return _fit("\n".join(lines))
+    return fit("\n".join(lines))
 
 
 def admin_order_held(order: OrderRecord, currency: str) -> str:
@@ -311,23 +318,24 @@ def admin_order_held(order: OrderRecord, currency: str) -> str:
     )
     lines = [
         f"⏳ <b>Order #{order.order_id} is held for review</b>",
-        f"Customer: <code>{order.user_id}</code> · Panel: {escape(order.panel)}",
-        f"Service: {escape(order.service_name)} (panel service {escape(order.service_id)})",
+        f"Customer: <code>{order.user_id}</code> · Panel: {escape(clip(order.panel, 100))}",
+        f"Service: {escape(clip(order.service_name, NAME_SHOWN))} "
+        f"(panel service {escape(clip(order.service_id, 100))})",
         f"Quantity: {order.quantity:,} · {held}",
         _review_reason(order),
         "Check the panel, then open the card to mark it placed or failed.",
     ]
-    return _fit("\n".join(lines))
+    return fit("\n".join(lines))
 
 
 def _review_reason(order: OrderRecord) -> str:
     """Say why an order waits for review, quoting the recorded reason (escaped)."""
-    words = None if not order.error else escape(_cut(order.error, REASON_SHOWN))
+    words = None if not order.error else escape(clip(order.error, REASON_SHOWN))
     if order.not_found:
         said = f" The panel said: <i>{words}</i>" if words else ""
         return (
             "Why: the panel no longer knows its order ID "
-            f"<code>{escape(order.panel_order_id or '-')}</code>.{said}"
+            f"<code>{escape(clip(order.panel_order_id or '-', 100))}</code>.{said}"
         )
     if words:
         return f"Why: <i>{words}</i>"
@@ -339,9 +347,9 @@ def _review_reason(order: OrderRecord) -> str:
 def ask_panel_id(order: OrderRecord) -> str:
     """Ask the admin for the panel's order ID of an order they found on the panel."""
     return (
-        f"Type the order ID that <b>{escape(order.panel)}</b> gave order "
-        f"<b>#{order.order_id}</b> ({escape(order.service_name)}, "
-        f"{escape(order.link or '')}).\n/cancel to stop."
+        f"Type the order ID that <b>{escape(clip(order.panel, 100))}</b> gave order "
+        f"<b>#{order.order_id}</b> ({escape(clip(order.service_name, NAME_SHOWN))}, "
+        f"{escape(clip(order.link or '', LINK_SHOWN))}).\n/cancel to stop."
     )
 
 
@@ -397,8 +405,9 @@ def _told(who: str, told: bool) -> str:
 def customer_order_placed(order: OrderRecord) -> str:
     """Tell the customer their held order turned out to be placed."""
     return (
-        f"✅ Good news: your order <b>#{order.order_id}</b> ({escape(order.service_name)}) "
-        "was confirmed with the panel and is now in the queue. You will be told as it "
+        f"✅ Good news: your order <b>#{order.order_id}</b> "
+        f"({escape(clip(order.service_name, NAME_SHOWN))}) "
+        "was confirmed with our supplier and is now in the queue. You will be told as it "
         "progresses; see it under /orders."
     )
 
@@ -412,6 +421,6 @@ def customer_order_failed(order: OrderRecord, balance: Decimal, currency: str) -
         else "Nothing was charged."
     )
     return (
-        f"❌ Your order <b>#{order.order_id}</b> ({escape(order.service_name)}) could not be "
-        f"placed with the panel. {money_line}"
+        f"❌ Your order <b>#{order.order_id}</b> "
+        f"({escape(clip(order.service_name, NAME_SHOWN))}) could not be placed. {money_line}"
     )

@@ -8,7 +8,8 @@ or Telegram's real sending limits (more than 1 message/s to one chat or 30/s ove
 
 Like Telegram, it refuses HTML it could not parse (unknown or unclosed tags, a bare ``<`` or
 ``&``), texts over 4096 characters and button payloads over 64 bytes, so a handler that forgets
-``html.escape`` fails here as it would in production.
+``html.escape`` fails here as it would in production. Lengths are counted as Telegram counts
+them: the visible text after entity parsing, in UTF-16 code units (an emoji counts twice).
 """
 
 from __future__ import annotations
@@ -82,6 +83,11 @@ class TelegramError(Exception):
         if self.parameters:
             body["parameters"] = self.parameters
         return body
+
+
+def utf16_length(text: str) -> int:
+    """The length Telegram checks: UTF-16 code units (astral characters count twice)."""
+    return len(text.encode("utf-16-le")) // 2
 
 
 def _bad_request(detail: str) -> TelegramError:
@@ -529,7 +535,7 @@ class FakeBotApi:
         if not isinstance(text, str) or not text.strip():
             raise _bad_request("message text is empty")
         visible = parse_html(text) if params.get("parse_mode") == "HTML" else text
-        if len(visible) > MAX_TEXT_LENGTH:
+        if utf16_length(visible) > MAX_TEXT_LENGTH:
             raise _bad_request("message is too long")
         return visible, []
 
@@ -654,7 +660,7 @@ class FakeBotApi:
                 "query is too old and response timeout expired or query ID is invalid"
             )
         text = params.get("text")
-        if text is not None and len(str(text)) > 200:
+        if text is not None and utf16_length(str(text)) > 200:
             raise _bad_request("MESSAGE_TOO_LONG")
         self.open_queries.discard(query_id)
         self.answered_queries[query_id] = params

@@ -41,6 +41,12 @@ def request_for(service: Service, **extra: Any) -> OrderRequest:
         OrderType.SEO: {"link": LINK, "quantity": low, "keywords": ["smm panel", "cheap likes"]},
         OrderType.CUSTOM_COMMENTS: {"link": LINK, "comments": lines},
         OrderType.MENTIONS: {"link": LINK, "quantity": low, "usernames": ["alice", "bob"]},
+        OrderType.MENTIONS_WITH_HASHTAGS: {
+            "link": LINK,
+            "quantity": low,
+            "usernames": ["alice", "bob"],
+            "hashtags": ["#summer", "#sale"],
+        },
         OrderType.MENTIONS_CUSTOM_LIST: {"link": LINK, "usernames": names},
         OrderType.MENTIONS_USER_FOLLOWERS: {"link": LINK, "quantity": low, "username": "nasa"},
         OrderType.MENTIONS_MEDIA_LIKERS: {

@@ -27,7 +27,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=DEFAULT_PORT)
-    parser.add_argument("--size", type=int, default=120, help="services in the catalog (≥ 15)")
+    parser.add_argument("--size", type=int, default=120, help="services in the catalog (≥ 16)")
     parser.add_argument("--speed", type=float, default=1.0, help="how fast orders progress")
     parser.add_argument("--balance", type=_decimal, default=Decimal(1000))
     parser.add_argument("--key", default="sandbox-key")

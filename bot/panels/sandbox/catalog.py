@@ -1,6 +1,6 @@
 """The sandbox's catalog: realistic services over many platforms, deterministic from a seed.
 
-Every one of the 15 API v2 order types appears at least once (so a catalog needs 15
+Every one of the 16 API v2 order types appears at least once (so a catalog needs 16
 services at least); categories are named the way resellers' panels name them
 ("Instagram Followers [Refill 30D]"), about one per 20 services.
 """
@@ -27,6 +27,7 @@ REQUIRED_FIELDS: dict[OrderType, tuple[str, ...]] = {
     _T.SEO: ("link", "quantity", "keywords"),
     _T.CUSTOM_COMMENTS: ("link", "comments"),
     _T.MENTIONS: ("link", "quantity", "usernames"),
+    _T.MENTIONS_WITH_HASHTAGS: ("link", "quantity", "usernames", "hashtags"),
     _T.MENTIONS_CUSTOM_LIST: ("link", "usernames"),
     _T.MENTIONS_USER_FOLLOWERS: ("link", "quantity", "username"),
     _T.MENTIONS_MEDIA_LIKERS: ("link", "quantity", "media"),
@@ -185,6 +186,7 @@ _COMMENT_TYPES = (
 )
 _MENTION_TYPES = (
     _T.MENTIONS,
+    _T.MENTIONS_WITH_HASHTAGS,
     _T.MENTIONS_CUSTOM_LIST,
     _T.MENTIONS_USER_FOLLOWERS,
     _T.MENTIONS_MEDIA_LIKERS,
@@ -279,7 +281,7 @@ class _Category:
 
 
 def build_catalog(size: int, seed: int) -> list[CatalogService]:
-    """Generate ``size`` services (15 at least) deterministically from ``seed``."""
+    """Generate ``size`` services (16 at least) deterministically from ``seed``."""
     size = max(size, MIN_CATALOG_SIZE)
     rng = random.Random(f"sandbox-catalog:{seed}")
     categories = _share_out(_choose_categories(size, rng), size, rng)

@@ -49,7 +49,7 @@ DIALECT_PATHS = {
 }
 _DIALECT_ALIASES = {"smmtimes": "v2", "smmplus": "v2", "smm.plus": "v2"}
 MAX_IDS = 100
-# The order types each variant's ``add`` documents; smmtimes and smm.plus take all 15.
+# The order types each variant's ``add`` documents; smmtimes and smm.plus take all 16.
 DIALECT_ORDER_TYPES: dict[str, frozenset[OrderType]] = {
     "v2": frozenset(OrderType),
     "smmbros": frozenset(
@@ -237,6 +237,17 @@ class SandboxPanel:
     def service(self, service_id: str | int) -> CatalogService:
         """The catalog's service with this ID."""
         return self.books.services[str(service_id)]
+
+    def update_service(self, service_id: str | int, **changes: Any) -> CatalogService:
+        """Change a service's listing (name, category...: panels edit them at will); the
+        next catalog fetch shows it."""
+        key = str(service_id)
+        renamed = dataclasses.replace(self.books.services[key], **changes)
+        self.books.services[key] = renamed
+        self.catalog = [renamed if str(s.service_id) == key else s for s in self.catalog]
+        self._bodies.clear()
+        self._prepare_bodies()
+        return renamed
 
     def find_service(
         self,

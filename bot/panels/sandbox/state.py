@@ -66,6 +66,7 @@ _FIELD_LABELS = {
     "keywords": "Keywords list",
     "comments": "Comments list",
     "usernames": "Usernames list",
+    "hashtags": "Hashtags list",
     "username": "Username",
     "media": "Media URL",
     "groups": "Groups list",

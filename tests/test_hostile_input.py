@@ -157,6 +157,26 @@ async def test_credit_refuses_hostile_user_references(bot_env: BotEnv, ref: str)
     assert ann.replies() == []
 
 
+async def test_payment_commands_refuse_hostile_numbers_amounts_and_reasons(
+    bot_env: BotEnv,
+) -> None:
+    admin = bot_env.admin()
+    for number in ("¹", "١", "--5", "-1", "99999999999999999999", "1\u202e", "x" * 5000):
+        await admin.send(f"/refund {number}")
+        await admin.send(f"/approve {number}")
+        await admin.send(f"/reject {number} blurry photo")
+        refund, approve, reject = admin.replies()
+        assert refund.text.startswith("Usage: /refund"), refund.text
+        assert approve.text.startswith("Usage: /approve"), approve.text
+        assert reject.text.startswith("Usage: /reject"), reject.text
+    for amount in ("¹⁰", "NaN", "1e3", "-5", "5\u202e"):
+        await admin.send(f"/approve 1 {amount}")
+        assert "is not a valid amount:" in admin.last().text, admin.last().text
+    await admin.send("/reject 1 blurry\u202eotohp")
+    assert "control character" in admin.last().text
+    assert_no_crash(bot_env, admin)
+
+
 @pytest.mark.parametrize("amount", HOSTILE_AMOUNTS, ids=range(len(HOSTILE_AMOUNTS)))
 async def test_credit_and_debit_refuse_hostile_amounts(bot_env: BotEnv, amount: str) -> None:
     ann = await customer(bot_env)

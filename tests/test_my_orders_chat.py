@@ -6,7 +6,6 @@ dialect); orders are placed with the ordering service, as the order conversation
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from bot import texts as common_texts
@@ -14,7 +13,7 @@ from bot.callbacks import Action, encode
 from bot.services import tracking
 from bot.services.ordering import OrderRecord
 from bot.texts import orders as texts
-from tests.fakes.chat_orders import LINK, customer, drawn_card, place
+from tests.fakes.chat_orders import LINK, customer, delivered_to, drawn_card, place
 from tests.fakes.telegram_fixtures import BotEnv, FakeUser, Msg
 
 # --------------------------------------------------------------------------- helpers
@@ -26,19 +25,7 @@ def panel_calls(env: BotEnv, action: str) -> list[Any]:
 
 async def delivered(user: FakeUser, words: str) -> Msg:
     """Wait (up to 5 s) for the outbox to deliver a message with ``words`` to the user."""
-    chat = user.env.api.chat(user.chat_id)
-    async with asyncio.timeout(5):
-        while True:
-            for message_id, message in sorted(chat.messages.items()):
-                if words in str(message.get("text", "")):
-                    markup = message.get("reply_markup") or {}
-                    buttons = [
-                        [(b["text"], b.get("callback_data")) for b in row]
-                        for row in markup.get("inline_keyboard", [])
-                    ]
-                    text = str(message["text"])
-                    return Msg("sendMessage", message_id, text, text, buttons)
-            await asyncio.sleep(0.02)
+    return await delivered_to(user.env, user.chat_id, words)
 
 
 async def open_card(user: FakeUser, order: OrderRecord) -> Msg:

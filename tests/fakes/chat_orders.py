@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 import uuid
 from decimal import Decimal
 
+from bot.callbacks import Action, encode
 from bot.panels.models import OrderRequest, OrderType
 from bot.services import catalog, ordering, wallet
 from bot.services.catalog import CatalogItem
 from bot.services.ordering import OrderRecord, PlacementKind
+from bot.texts import ordering as order_form_texts
+from bot.texts import orders as order_texts
+from storage import orders as order_rows
 from tests.fakes.telegram_fixtures import BotEnv, FakeUser, Msg
 
 LINK = "https://instagram.com/p/abc<def>"
+# What a customer types as the link in the order form.
+FORM_LINK = "https://example.com/post/42"
 CARD_TITLE = "📦 Order #"
 
 
@@ -76,3 +84,72 @@ async def place(
     assert result.kind is expected, result.message
     assert result.order is not None
     return result.order
+
+
+async def summary_for(env: BotEnv, user: FakeUser, quantity: int | None = None) -> Msg:
+    """Walk a Default order of a service without drip-feed up to its summary."""
+    service = env.sandbox.find_service(OrderType.DEFAULT, dripfeed=False)
+    item = await item_for(env, service.service_id)
+    await user.send(f"/search {item.item_id}")
+    await user.tap(encode(Action.SERVICE, item.item_id))
+    await user.tap(order_form_texts.BTN_ORDER)
+    await user.send(FORM_LINK)
+    await user.send(str(quantity or item.service.min))
+    if "Drip-feed?" in user.last().text:  # v2 panels flag no drip-feed: it is offered
+        await user.tap("No")
+    summary = user.last()
+    assert "Check your order" in summary.text, summary.text
+    return summary
+
+
+async def refresh(user: FakeUser, order_id: int) -> None:
+    """Open an order's card from My orders and tap Refresh."""
+    await user.send("/orders")
+    await user.tap(encode(Action.ORDER_CARD, order_id))
+    await user.tap(order_texts.BTN_REFRESH)
+
+
+async def delivered_to(env: BotEnv, chat_id: int, words: str) -> Msg:
+    """Wait (up to 5 s) for the outbox to deliver a message containing ``words`` to a chat."""
+    chat = env.api.chat(chat_id)
+    async with asyncio.timeout(5):
+        while True:
+            for message_id, message in sorted(chat.messages.items()):
+                if words in str(message.get("text", "")):
+                    markup = message.get("reply_markup") or {}
+                    buttons = [
+                        [(b["text"], b.get("callback_data")) for b in row]
+                        for row in markup.get("inline_keyboard", [])
+                    ]
+                    text = str(message["text"])
+                    return Msg("sendMessage", message_id, text, text, buttons)
+            await asyncio.sleep(0.02)
+
+
+async def left_placing(env: BotEnv, user: FakeUser, price: Decimal) -> int:
+    """Write what a crash mid-``add`` leaves: an order charged and still "placing"."""
+    service = env.sandbox.find_service(OrderType.DEFAULT)
+    item = await item_for(env, service.service_id)
+    async with env.db.transaction():
+        order_id = await order_rows.insert(
+            env.db,
+            user_id=user.user_id,
+            chat_id=user.chat_id,
+            panel=item.panel,
+            item_id=item.item_id,
+            service_id=str(service.service_id),
+            service_name=item.service.name,
+            order_type=OrderType.DEFAULT.value,
+            link=FORM_LINK,
+            quantity=item.service.min,
+            fields=json.dumps({"link": FORM_LINK, "quantity": str(item.service.min)}),
+            price=price,
+            cost=price,
+            charged=True,
+            status=ordering.PLACING,
+            idempotency_key=uuid.uuid4().hex,
+        )
+        await wallet.withdraw(
+            env.db, user.user_id, price, kind="order", reason="crash", order_id=order_id
+        )
+    return order_id

@@ -693,15 +693,23 @@ def _is_admin(update: Update, context: Context) -> bool:
     return context.bot_data.is_admin(user.id if user else None)
 
 
+async def _admin_tap(update: Update, context: Context) -> Callback | None:
+    """Decode an admin's receipt button; a forged payload or a non-admin's tap is refused."""
+    query = update.callback_query
+    assert query is not None
+    callback = await decode_or_refuse(query)
+    if callback is not None and not _is_admin(update, context):
+        await query.answer(common_texts.ADMIN_ONLY, show_alert=True)
+        return None
+    return callback
+
+
 async def approve_button(update: Update, context: Context) -> None:
     """Approve a receipt for the amount claimed."""
     query = update.callback_query
     assert query is not None
-    callback = await decode_or_refuse(query)
+    callback = await _admin_tap(update, context)
     if callback is None:
-        return
-    if not _is_admin(update, context):
-        await query.answer(common_texts.ADMIN_ONLY, show_alert=True)
         return
     done, reply = await _decide(update, context, callback.int_arg(0), approve=True)
     if done:
@@ -715,11 +723,8 @@ async def reject_button(update: Update, context: Context) -> None:
     """Show the reasons to reject with, or reject with the one tapped."""
     query = update.callback_query
     assert query is not None
-    callback = await decode_or_refuse(query)
+    callback = await _admin_tap(update, context)
     if callback is None:
-        return
-    if not _is_admin(update, context):
-        await query.answer(common_texts.ADMIN_ONLY, show_alert=True)
         return
     payment_id, code = callback.int_arg(0), callback.args[1]
     if code in (keyboards.ASK_REASON, keyboards.BACK):

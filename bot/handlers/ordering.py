@@ -50,6 +50,7 @@ from bot.services.catalog import CatalogItem
 from bot.services.ordering import PlacementKind
 from bot.texts import ordering as texts
 from bot.texts import payments as payment_texts
+from bot.texts.amounts import CENT
 
 logger = logging.getLogger(__name__)
 
@@ -288,7 +289,7 @@ def _top_up_button(context: Context, missing: Decimal) -> InlineKeyboardButton |
     """Top up with the missing amount offered first, when customers can top up at all."""
     if not payment_handlers.top_up_offered(context):
         return None
-    return payment_keyboards.top_up_button(1, max(missing, texts.CENT))
+    return payment_keyboards.top_up_button(1, max(missing, CENT))
 
 
 async def resume_summary(update: Update, context: Context) -> str | int | None:

@@ -13,6 +13,7 @@ from html import escape
 from typing import TYPE_CHECKING
 
 from bot.texts import notifications as notification_texts
+from bot.texts.amounts import money
 from bot.texts.fit import MAX_MESSAGE, clip, fit, visible_length
 
 if TYPE_CHECKING:
@@ -105,11 +106,6 @@ _KIND_LABELS = {
     "payment": "Top-up",
     "payment_refund": "Top-up refunded",
 }
-
-
-def money(amount: Decimal, currency: str) -> str:
-    """Format an amount of money for display (two decimals, no float on the way)."""
-    return f"{amount.quantize(Decimal('0.01')):,} {escape(currency)}"
 
 
 def _moment(when: datetime) -> str:

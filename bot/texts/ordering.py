@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from html import escape
 from typing import TYPE_CHECKING
 
+from bot.texts.amounts import CENT, money, rate
 from bot.texts.fit import MAX_MESSAGE, clip, fit, visible_length
 from bot.texts.supplier import customer_reason
 
@@ -15,7 +16,6 @@ if TYPE_CHECKING:
     from bot.services.catalog import CatalogItem, CategoryInfo
     from bot.services.ordering import OrderRecord
 
-CENT = Decimal("0.01")
 # How much of a panel's (or a user's) text each screen shows, in UTF-16 units: with these the
 # longest screen stays far below Telegram's 4096 whatever the catalog or the user sent.
 NAME_SHOWN = 200
@@ -86,18 +86,6 @@ def no_results(query: str) -> str:
         f"🔎 Nothing matches <b>{escape(clip(query, QUERY_SHOWN))}</b>.\n"
         "Try fewer or shorter words, or the service's number."
     )
-
-
-def rate(amount: Decimal) -> str:
-    """Show a rate with at least two decimals and no trailing noise (0.9 → 0.90, 0.0045)."""
-    if amount == amount.quantize(CENT):
-        return f"{amount.quantize(CENT):,}"
-    return f"{amount.normalize():,f}"
-
-
-def money(amount: Decimal, currency: str) -> str:
-    """Show an amount of money to the cent."""
-    return f"{amount.quantize(CENT, rounding=ROUND_HALF_UP):,} {escape(currency)}"
 
 
 def price_line(item: CatalogItem, currency: str) -> str:

@@ -11,7 +11,7 @@ from decimal import Decimal
 from html import escape
 from typing import TYPE_CHECKING
 
-from bot.texts import money
+from bot.texts.amounts import money
 
 if TYPE_CHECKING:
     from bot.services.payments import Payment

@@ -164,8 +164,11 @@ async def _draw(
     if chat is None:
         return
     message_id = draft.get("message_id")
+    buried = _buried(update, draft)
+    if update.message is not None:
+        draft["last_id"] = update.message.message_id
     if isinstance(message_id, int):
-        if fresh or _buried(update, draft):
+        if fresh or buried:
             await _retire(context, chat.id, message_id)
         else:
             try:
@@ -190,13 +193,8 @@ def _buried(update: Update, draft: Draft) -> bool:
     the last one the form knows (its own, or an answer it read and deleted) and this one is
     a message the form did not draw.
     """
-    message = update.message
-    if message is None:
-        return False
-    last = draft.get("last_id")
-    buried = isinstance(last, int) and message.message_id > last + 1
-    draft["last_id"] = message.message_id
-    return buried
+    message, last = update.message, draft.get("last_id")
+    return message is not None and isinstance(last, int) and message.message_id > last + 1
 
 
 async def _retire(context: Context, chat_id: int, message_id: int) -> None:

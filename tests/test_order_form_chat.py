@@ -201,6 +201,19 @@ async def test_the_form_moves_below_messages_that_came_in_between(bot_env: BotEn
     assert user.last().message_id == moved.message_id
 
 
+async def test_a_restart_mid_form_goes_on_editing_the_same_message(bot_env: BotEnv) -> None:
+    env = bot_env
+    item = await default_item(env)
+    user = await customer(env, funds=FUNDS)
+    await open_order(user, item)
+    await user.send(LINK)
+    form_id = user.last().message_id
+    await env.restart()
+    await user.send(str(item.service.min))
+    summary = user.last()
+    assert summary.message_id == form_id and "Check your order" in summary.text
+
+
 # --------------------------------------------------------------------------- drip-feed
 
 

@@ -40,7 +40,7 @@ sandbox: $(STAMP)
 messages: $(STAMP)
 	$(BIN)/pybabel extract --no-location --omit-header -k _ -k gettext -k ngettext:1,2 -k N_ \
 		-o bot/locales/messages.pot bot
-	$(BIN)/pybabel update --no-location --omit-header --no-fuzzy-matching \
+	$(BIN)/pybabel update --no-fuzzy-matching --ignore-obsolete \
 		-i bot/locales/messages.pot -d bot/locales
 	rm bot/locales/messages.pot
 

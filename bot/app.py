@@ -34,6 +34,7 @@ from bot.panels.base import PanelConfig
 from bot.panels.registry import make_client
 from bot.persistence import SQLitePersistence
 from bot.services.catalog import SyncReport
+from bot.update_processor import PerUserUpdateProcessor
 from storage.db import open_database
 
 log = logging.getLogger(__name__)
@@ -64,6 +65,8 @@ def build_application(settings: Settings) -> BotApplication:
         .rate_limiter(AIORateLimiter(max_retries=3))
         .context_types(ContextTypes(bot_data=BotData))
         .persistence(SQLitePersistence(settings.database_path))
+        # Different users' updates at once, each user's in order (see bot/update_processor).
+        .concurrent_updates(PerUserUpdateProcessor())
         .post_init(open_resources)
         # post_shutdown also runs when post_init failed halfway, so everything gets closed.
         .post_shutdown(close_resources)

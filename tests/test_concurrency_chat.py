@@ -1,0 +1,166 @@
+"""Many customers at once: nobody waits on another customer's panel call, and each
+customer's own messages and taps are still handled in the order they were made.
+
+The bot runs with the production update processor (``build_application``); updates are
+queued without waiting (``post``/``press``) so several are in the bot at the same time.
+"""
+
+from __future__ import annotations
+
+from bot import texts as common_texts
+from bot.callbacks import Action, encode
+from bot.panels.models import OrderType
+from bot.services import ordering
+from bot.texts import ordering as texts
+from bot.texts import orders as order_texts
+from bot.update_processor import PerUserUpdateProcessor
+from tests.fakes.chat_orders import customer, item_for, place
+from tests.fakes.telegram_fixtures import BotEnv, FakeUser, Msg
+
+LINK = "https://example.com/post/7"
+
+
+async def open_service_card(env: BotEnv, user: FakeUser) -> int:
+    """Open the first Default service's card; return its minimum quantity."""
+    service = env.sandbox.find_service(OrderType.DEFAULT)
+    item = await item_for(env, service.service_id)
+    await user.send(f"/search {item.item_id}")
+    await user.tap(encode(Action.SERVICE, item.item_id))
+    return item.service.min
+
+
+async def ready_summary(env: BotEnv, user: FakeUser) -> Msg:
+    """Walk the order conversation up to its summary and return it."""
+    quantity = await open_service_card(env, user)
+    await user.tap(texts.BTN_ORDER)
+    await user.send(LINK)
+    await user.send(str(quantity))
+    if user.last().data_for("No") is not None:  # the drip-feed question
+        await user.tap("No")
+    summary = user.last()
+    assert summary.data_for(texts.BTN_CONFIRM) is not None, summary.text
+    user.replies()
+    user.answers()
+    return summary
+
+
+def answered(env: BotEnv, user: FakeUser) -> bool:
+    """True when the user's latest button press has been answered."""
+    return not user.unanswered_taps()
+
+
+async def test_production_processor_is_the_one_under_test(bot_env: BotEnv) -> None:
+    processor = bot_env.app.update_processor
+    assert isinstance(processor, PerUserUpdateProcessor)
+    assert processor.max_concurrent_updates > 1
+
+
+async def test_a_hanging_panel_keeps_no_other_customer_waiting(bot_env: BotEnv) -> None:
+    env = bot_env
+    ann = await customer(env, "Ann")
+    bob = await customer(env, "Bob")
+    await ready_summary(env, ann)
+    env.sandbox.faults.add("hang", action="add")
+
+    confirm = ann.press(texts.BTN_CONFIRM)
+    # The tap is answered before the panel is asked, and the panel has the request.
+    await env.wait_until(lambda: answered(env, ann), what="Ann's Confirm answer")
+    assert ann.answers() == [texts.PLACING]
+    await env.wait_until(
+        lambda: any(r.action == "add" for r in env.sandbox.requests), what="the add request"
+    )
+
+    # Bob's command and button are answered while Ann's order is still with the panel.
+    await bob.send("/menu")
+    assert confirm not in env.handled
+    assert bob.last().html == common_texts.MAIN_MENU
+    await bob.tap(common_texts.BUTTON_BALANCE)
+    assert confirm not in env.handled
+    assert "Your balance: 500.00" in bob.last().text
+    assert not bob.unanswered_taps()
+    await bob.send("/id")
+    assert confirm not in env.handled
+    assert str(bob.user_id) in bob.last().text
+
+    # The panel goes away: Ann's order is held for review, her money with it.
+    await env.sandbox.stop()
+    await env.settle(confirm)
+    result = ann.last().text
+    assert "under review" in result and "held" in result
+    [order] = (await ordering.list_user_orders(env.db, ann.user_id, 0)).items
+    assert order.status == "review"
+
+
+async def test_refresh_is_answered_before_the_panel_is_asked(bot_env: BotEnv) -> None:
+    env = bot_env
+    ann = await customer(env, "Ann")
+    bob = await customer(env, "Bob")
+    order = await place(env, ann)
+    await ann.send("/orders")
+    await ann.tap(encode(Action.ORDER_CARD, order.order_id))
+    ann.answers()
+    # Slow enough that Bob's whole exchange fits inside it on a busy machine.
+    env.sandbox.faults.add("latency", action="status", seconds=1.5)
+
+    refresh = ann.press(order_texts.BTN_REFRESH)
+    await env.wait_until(lambda: answered(env, ann), what="Ann's Refresh answer")
+    assert ann.answers() == [order_texts.CHECKING_ALERT]
+    await env.wait_until(
+        lambda: any(r.action == "status" for r in env.sandbox.requests), what="the status call"
+    )
+    await bob.send("/balance")
+    assert refresh not in env.handled
+    assert "Your balance" in bob.last().text
+
+    await env.settle(refresh)
+    card = ann.last().text
+    assert f"Order #{order.order_id}" in card
+    assert order_texts.REFRESH_FAILED not in card
+
+
+async def test_one_customers_messages_are_handled_in_the_order_sent(bot_env: BotEnv) -> None:
+    env = bot_env
+    ann = await customer(env, "Ann")
+    quantity = await open_service_card(env, ann)
+    ann.replies()
+
+    # Order, the link and the quantity in quick succession, then a look at the balance: the
+    # link only counts as an answer once the Order tap has started the conversation.
+    ann.press(texts.BTN_ORDER)
+    ann.post(LINK)
+    ann.post(str(quantity))
+    last = ann.post("/balance")
+    await env.settle(last)
+
+    replies = [m.text for m in ann.replies()]
+    assert len(replies) == 4, replies
+    assert "link" in replies[0].lower(), replies[0]
+    assert "How many?" in replies[1], replies[1]
+    # The quantity was taken as the answer to "How many?": the next step, not an error.
+    assert "Drip-feed?" in replies[2] or "Check your order" in replies[2], replies[2]
+    assert "Your balance" in replies[3]
+    assert not ann.unanswered_taps()
+
+
+async def test_a_double_tapped_confirm_places_one_order_even_when_both_arrive_at_once(
+    bot_env: BotEnv,
+) -> None:
+    env = bot_env
+    ann = await customer(env, "Ann")
+    summary = await ready_summary(env, ann)
+    env.sandbox.faults.add("latency", action="add", seconds=0.3)
+
+    ann.press(texts.BTN_CONFIRM, summary)
+    second = ann.press(texts.BTN_CONFIRM, summary)
+    orders = ann.post("/orders")
+    await env.settle(orders)
+
+    [order] = (await ordering.list_user_orders(env.db, ann.user_id, 0)).items
+    assert ann.answers() == [texts.PLACING, f"Already placed as order #{order.order_id}."]
+    assert second in env.handled
+    assert sum(1 for r in env.sandbox.requests if r.action == "add") == 1
+    replies = [m.text for m in ann.replies()]
+    # The placed order is reported before /orders lists it: her updates kept their order.
+    placed = next(i for i, text in enumerate(replies) if f"#{order.order_id}" in text)
+    listed = max(i for i, text in enumerate(replies) if "orders" in text.lower())
+    assert placed < listed, replies

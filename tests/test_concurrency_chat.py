@@ -7,41 +7,19 @@ queued without waiting (``post``/``press``) so several are in the bot at the sam
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from bot import texts as common_texts
 from bot.callbacks import Action, encode
-from bot.panels.models import OrderType
+from bot.panels.sandbox import SandboxPanel
 from bot.services import ordering
 from bot.texts import ordering as texts
 from bot.texts import orders as order_texts
 from bot.update_processor import PerUserUpdateProcessor
-from tests.fakes.chat_orders import customer, item_for, place
-from tests.fakes.telegram_fixtures import BotEnv, FakeUser, Msg
-
-LINK = "https://example.com/post/7"
-
-
-async def open_service_card(env: BotEnv, user: FakeUser) -> int:
-    """Open the first Default service's card; return its minimum quantity."""
-    service = env.sandbox.find_service(OrderType.DEFAULT)
-    item = await item_for(env, service.service_id)
-    await user.send(f"/search {item.item_id}")
-    await user.tap(encode(Action.SERVICE, item.item_id))
-    return item.service.min
-
-
-async def ready_summary(env: BotEnv, user: FakeUser) -> Msg:
-    """Walk the order conversation up to its summary and return it."""
-    quantity = await open_service_card(env, user)
-    await user.tap(texts.BTN_ORDER)
-    await user.send(LINK)
-    await user.send(str(quantity))
-    if user.last().data_for("No") is not None:  # the drip-feed question
-        await user.tap("No")
-    summary = user.last()
-    assert summary.data_for(texts.BTN_CONFIRM) is not None, summary.text
-    user.replies()
-    user.answers()
-    return summary
+from tests.fakes.bot_api import FakeBotApi
+from tests.fakes.chat_orders import customer, place
+from tests.fakes.order_summary import LINK, open_service_card, ready_summary
+from tests.fakes.telegram_fixtures import BotEnv, FakeUser, make_settings
 
 
 def answered(env: BotEnv, user: FakeUser) -> bool:
@@ -164,3 +142,23 @@ async def test_a_double_tapped_confirm_places_one_order_even_when_both_arrive_at
     placed = next(i for i, text in enumerate(replies) if f"#{order.order_id}" in text)
     listed = max(i for i, text in enumerate(replies) if "orders" in text.lower())
     assert placed < listed, replies
+
+
+async def test_many_customers_at_once_stay_within_telegrams_sending_limits(
+    sandbox: SandboxPanel, tmp_path: Path
+) -> None:
+    # Telegram refuses a 31st message within a second with 429; everyone still gets a reply.
+    async with FakeBotApi(enforce_limits=True) as api:
+        settings = make_settings(api.base_url, api.token, tmp_path / "bot.sqlite3", sandbox)
+        env = BotEnv(api, settings, sandbox)
+        await env.start()
+        try:
+            users = [env.user() for _ in range(45)]
+            updates = [user.post("/id") for user in users]
+            for update in updates:
+                await env.settle(update, limit=20)
+            for user in users:
+                assert f"user ID: {user.user_id}" in user.last().text
+            assert [c.params.get("chat_id") for c in api.calls if c.error_code == 429] == []
+        finally:
+            await env.stop()

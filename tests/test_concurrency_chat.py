@@ -22,7 +22,7 @@ from tests.fakes.order_summary import LINK, open_service_card, ready_summary
 from tests.fakes.telegram_fixtures import BotEnv, FakeUser, make_settings
 
 
-def answered(env: BotEnv, user: FakeUser) -> bool:
+def answered(user: FakeUser) -> bool:
     """True when the user's latest button press has been answered."""
     return not user.unanswered_taps()
 
@@ -42,7 +42,7 @@ async def test_a_hanging_panel_keeps_no_other_customer_waiting(bot_env: BotEnv) 
 
     confirm = ann.press(texts.BTN_CONFIRM)
     # The tap is answered before the panel is asked, and the panel has the request.
-    await env.wait_until(lambda: answered(env, ann), what="Ann's Confirm answer")
+    await env.wait_until(lambda: answered(ann), what="Ann's Confirm answer")
     assert ann.answers() == [texts.PLACING]
     await env.wait_until(
         lambda: any(r.action == "add" for r in env.sandbox.requests), what="the add request"
@@ -81,7 +81,7 @@ async def test_refresh_is_answered_before_the_panel_is_asked(bot_env: BotEnv) ->
     env.sandbox.faults.add("latency", action="status", seconds=1.5)
 
     refresh = ann.press(order_texts.BTN_REFRESH)
-    await env.wait_until(lambda: answered(env, ann), what="Ann's Refresh answer")
+    await env.wait_until(lambda: answered(ann), what="Ann's Refresh answer")
     assert ann.answers() == [order_texts.CHECKING_ALERT]
     await env.wait_until(
         lambda: any(r.action == "status" for r in env.sandbox.requests), what="the status call"

@@ -134,38 +134,30 @@ class FakeUser:
         """Press a button (by text or callback data) without waiting; return the update ID."""
         candidates = [message] if message is not None else self._bot_messages()[::-1]
         for candidate in candidates:
-            data = candidate.data_for(button)
-            if data is None and any(button == d for row in candidate.buttons for _, d in row):
-                data = button
-            if data is not None:
-                stored = self.env.api.chat(self.chat_id).messages[candidate.message_id]
-                public = {k: v for k, v in stored.items() if k != "html"}
-                self._my_queries.append(self.env.api.queue_callback(self.as_dict(), public, data))
-                return self.env.api.last_update_id
-        raise AssertionError(f"no button {button!r} in the chat")
-
-    async def tap(self, button: str, message: Msg | None = None) -> None:
-        """Press the button with this text or callback data on the latest message having it."""
-        candidates = [message] if message is not None else self._bot_messages()[::-1]
-        for candidate in candidates:
             for row in candidate.buttons:
                 for text, data in row:
                     if button in (text, data) and data is not None:
-                        await self.tap_data(data, candidate)
-                        return
+                        return self.press_data(data, candidate)
         visible = [m.button_texts for m in candidates if m.buttons][:3]
         raise AssertionError(f"no button {button!r} in the chat; latest buttons: {visible}")
 
-    async def tap_data(self, data: str, message: Msg | None = None) -> None:
-        """Press a button carrying exactly ``data`` (possibly one the bot never made)."""
+    async def tap(self, button: str, message: Msg | None = None) -> None:
+        """Press the button with this text or callback data on the latest message having it."""
+        await self.env.settle(self.press(button, message))
+
+    def press_data(self, data: str, message: Msg | None = None) -> int:
+        """Press a button carrying exactly ``data`` without waiting; return the update ID."""
         target = message or self.last()
         stored = self.env.api.chat(self.chat_id).messages.get(target.message_id)
         if stored is None:
             raise AssertionError(f"message {target.message_id} is not in the chat")
         public = {k: v for k, v in stored.items() if k != "html"}
-        query_id = self.env.api.queue_callback(self.as_dict(), public, data)
-        self._my_queries.append(query_id)
-        await self.env.settle(self.env.api.last_update_id)
+        self._my_queries.append(self.env.api.queue_callback(self.as_dict(), public, data))
+        return self.env.api.last_update_id
+
+    async def tap_data(self, data: str, message: Msg | None = None) -> None:
+        """Press a button carrying exactly ``data`` (possibly one the bot never made)."""
+        await self.env.settle(self.press_data(data, message))
 
     def replies(self) -> list[Msg]:
         """Messages and edits the bot sent this user since the last call."""

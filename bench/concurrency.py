@@ -13,7 +13,8 @@ Run ``python -m bench.concurrency`` (``--customers N --latency L --updates M``).
    replies). The fake Telegram runs in its own process with Telegram's sending limits
    (30 messages/s overall, 1/s per chat), so this process's CPU time is the bot's alone.
    Printed: updates answered per second (target: the bare bot's, as Telegram's limits bind
-   both) and CPU milliseconds per update (target at most 1.5 times the bare bot's).
+   both) and CPU milliseconds per update (target at most 1.5 times the bare bot's); the
+   same CPU figure for /balance from returning customers (SQLite reads on every update).
 
 Every wait is bounded: the run ends by itself, printing what was met and what was not.
 """
@@ -233,15 +234,21 @@ async def _measure(
     label: str,
     start: Callable[[str, str], Awaitable[Stop]],
     updates: int,
+    command: str = "/id",
+    *,
+    returning: bool = False,
 ) -> LoadFigures:
-    """Start a bot against a fresh fake Telegram, warm it up, then time a burst of /id."""
+    """Start a bot against a fresh fake Telegram, warm it up, then time a burst of
+    ``command`` from ``updates`` users (who already sent it once if ``returning``)."""
     telegram = Telegram()
     try:
         stop = await start(telegram.base_url, telegram.token)
         try:
-            await telegram.burst(1_000_000, WARM_UP, "/id")
+            await telegram.burst(1_000_000, WARM_UP, command)
+            if returning:
+                await telegram.burst(2_000_000, updates, command)
             cpu = time.process_time()
-            answered, seconds, floods = await telegram.burst(2_000_000, updates, "/id")
+            answered, seconds, floods = await telegram.burst(2_000_000, updates, command)
             cpu_ms = (time.process_time() - cpu) * 1000
         finally:
             await stop()
@@ -336,15 +343,21 @@ async def run(customers: int, latency: float, updates: int) -> bool:
         )
 
         print(f"Load: {updates} users send /id at once; Telegram's limits enforced")
-        bare = await _measure("bare PTB bot", start_bare_bot, updates)
-        ours = await _measure("this bot", start_this_bot(workdir), updates)
-        print(f"  {'bot':<14} {'answered':>8} {'seconds':>8} {'updates/s':>10} {'429s':>5}"
-              f" {'CPU ms/update':>14}")  # fmt: skip
-        for f in (bare, ours):
+        bare = await _measure("bare PTB bot, /id", start_bare_bot, updates)
+        ours = await _measure("this bot, /id", start_this_bot(workdir / "id"), updates)
+        balance = await _measure(
+            "this bot, /balance*", start_this_bot(workdir / "balance"), updates, "/balance",
+            returning=True,
+        )  # fmt: skip
+        print(f"  {'bot, command':<20} {'answered':>8} {'seconds':>8} {'updates/s':>10}"
+              f" {'429s':>5} {'CPU ms/update':>14}")  # fmt: skip
+        for f in (bare, ours, balance):
             print(
-                f"  {f.label:<14} {f.answered:>8} {f.seconds:>8.2f} {f.per_second:>10.1f}"
+                f"  {f.label:<20} {f.answered:>8} {f.seconds:>8.2f} {f.per_second:>10.1f}"
                 f" {f.floods:>5} {f.cpu_per_update:>14.2f}"
             )
+        print("  * customers who already used the bot: the balance and last payments, read")
+        print("    from SQLite, with the user's registration checked")
         rate_ratio = ours.per_second / bare.per_second if bare.per_second else 0.0
         rate_ok = ours.answered == updates and rate_ratio >= TARGET_THROUGHPUT_RATIO
         cpu_ratio = ours.cpu_per_update / bare.cpu_per_update
@@ -357,6 +370,13 @@ async def run(customers: int, latency: float, updates: int) -> bool:
         print(
             f"  CPU per update {ours.cpu_per_update:.2f} ms = {cpu_ratio:.2f} × the bare bot's"
             f" (target ≤ {TARGET_CPU_RATIO:g}×): {verdict(cpu_ok)}"
+        )
+        balance_ratio = balance.cpu_per_update / bare.cpu_per_update
+        balance_ok = balance.answered == updates and balance_ratio <= TARGET_CPU_RATIO
+        all_ok &= balance_ok
+        print(
+            f"  CPU per /balance {balance.cpu_per_update:.2f} ms = {balance_ratio:.2f} × the"
+            f" bare bot's /id (target ≤ {TARGET_CPU_RATIO:g}×): {verdict(balance_ok)}"
         )
     return all_ok
 

@@ -1,6 +1,7 @@
 """Handle different users' updates at once and each user's updates one after another.
 
-PTB hands every update to ``do_process_update`` in the order Telegram sent them. Updates
+PTB hands every update to ``do_process_update`` in the order it fetched them (when every
+slot is busy, its semaphore lets the waiting ones in first come, first served). Updates
 with the same key (the user, else the chat, else one shared key) form a line: the first
 one's task handles it and then each update that joined the line meanwhile, in order. So a
 conversation sees its user's messages and taps in the order they were made, while another

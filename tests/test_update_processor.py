@@ -100,3 +100,27 @@ async def test_updates_left_in_line_at_cancellation_are_closed_not_leaked() -> N
     await asyncio.gather(first, return_exceptions=True)
     assert queued.cr_frame is None  # closed: no "never awaited" warning
     assert processor.waiting_updates == 0
+
+
+async def test_order_holds_when_every_slot_is_busy() -> None:
+    processor = PerUserUpdateProcessor(max_concurrent_updates=1)
+    release = asyncio.Event()
+    log: list[str] = []
+
+    async def slow() -> None:
+        await release.wait()
+        log.append("ann")
+
+    async def quick(name: str) -> None:
+        log.append(name)
+        await asyncio.sleep(0)
+
+    tasks = [asyncio.create_task(processor.process_update(message_from(1, 1), slow()))]
+    tasks += [
+        asyncio.create_task(processor.process_update(message_from(2, n), quick(f"bob{n}")))
+        for n in range(2, 7)
+    ]
+    await asyncio.sleep(0)
+    release.set()
+    await asyncio.gather(*tasks)
+    assert log == ["ann", "bob2", "bob3", "bob4", "bob5", "bob6"]

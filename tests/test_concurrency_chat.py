@@ -96,6 +96,32 @@ async def test_refresh_is_answered_before_the_panel_is_asked(bot_env: BotEnv) ->
     assert order_texts.REFRESH_FAILED not in card
 
 
+async def test_cancel_order_is_answered_before_the_panel_is_asked(bot_env: BotEnv) -> None:
+    env = bot_env
+    ann = await customer(env, "Ann")
+    bob = await customer(env, "Bob")
+    order = await place(env, ann, cancel=True)
+    await ann.send("/orders")
+    await ann.tap(encode(Action.ORDER_CARD, order.order_id))
+    ann.answers()
+    env.sandbox.faults.add("hang", action="cancel")
+
+    cancel = ann.press(order_texts.BTN_CANCEL_ORDER)
+    await env.wait_until(lambda: answered(ann), what="Ann's Cancel answer")
+    assert ann.answers() == [order_texts.SENDING_ALERT]
+    await env.wait_until(
+        lambda: any(r.action == "cancel" for r in env.sandbox.requests), what="the cancel call"
+    )
+    await bob.send("/orders")
+    assert cancel not in env.handled
+    assert "orders" in bob.last().text.lower()
+
+    # The panel goes away: a cancel is never re-sent, Ann is told it could not be requested.
+    await env.sandbox.stop()
+    await env.settle(cancel)
+    assert "The cancellation could not be requested" in ann.last().text
+
+
 async def test_one_customers_messages_are_handled_in_the_order_sent(bot_env: BotEnv) -> None:
     env = bot_env
     ann = await customer(env, "Ann")

@@ -194,6 +194,7 @@ class Telegram:
         self._conn, child = context.Pipe()
         self._process = context.Process(target=serve_telegram, args=(child,), daemon=True)
         self._process.start()
+        child.close()  # so a crashed child ends our reads (EOFError) instead of hanging them
         self.base_url, self.token = self._conn.recv()
 
     async def burst(self, first_user: int, count: int, text: str) -> tuple[int, float, int]:

@@ -32,6 +32,7 @@ format: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m bench.panels
 	$(BIN)/python -m bench.tracking
+	$(BIN)/python -m bench.concurrency
 
 sandbox: $(STAMP)
 	$(BIN)/smm-sandbox

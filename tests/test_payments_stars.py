@@ -7,8 +7,6 @@ import asyncio
 from decimal import ROUND_CEILING, Decimal
 from typing import Any
 
-import pytest
-
 from bot import texts
 from bot.callbacks import Action, encode
 from bot.panels.models import OrderType

@@ -39,7 +39,7 @@ sandbox: $(STAMP)
 
 # Extract every translatable string and merge it into each language's catalog.
 messages: $(STAMP)
-	$(BIN)/pybabel extract --no-location --omit-header -k _ -k gettext -k ngettext:1,2 -k N_ \
+	$(BIN)/pybabel extract --no-location --omit-header --add-comments=Translators: -k _ -k gettext -k ngettext:1,2 -k N_ \
 		-o bot/locales/messages.pot bot
 	$(BIN)/pybabel update --no-fuzzy-matching --ignore-obsolete \
 		-i bot/locales/messages.pot -d bot/locales

@@ -20,7 +20,8 @@ KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "N_": None}
 SOURCE = Path(i18n.__file__).parent
 TRANSLATED = [code for code in i18n.available_languages() if code != i18n.DEFAULT_LANGUAGE]
 _PLACEHOLDER = re.compile(r"\{[a-z_][a-z0-9_]*(?:[:!][^{}]*)?\}")
-_TAG = re.compile(r"</?[a-z]+>")
+# Telegram's HTML tags only: "<user>" in a command's description is a word, not a tag.
+_TAG = re.compile(r"</?(?:b|strong|i|em|u|ins|s|strike|del|code|pre|blockquote|tg-spoiler)>")
 
 
 def source_messages() -> dict[str, tuple[str, ...]]:

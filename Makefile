@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format typecheck bench sandbox clean
+.PHONY: run test lint format typecheck bench sandbox messages clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,9 +32,18 @@ format: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m bench.panels
 	$(BIN)/python -m bench.tracking
+	$(BIN)/python -m bench.concurrency
 
 sandbox: $(STAMP)
 	$(BIN)/smm-sandbox
+
+# Extract every translatable string and merge it into each language's catalog.
+messages: $(STAMP)
+	$(BIN)/pybabel extract --no-location --omit-header --add-comments=Translators: -k _ -k gettext -k ngettext:1,2 -k N_ \
+		-o bot/locales/messages.pot bot
+	$(BIN)/pybabel update --no-fuzzy-matching --ignore-obsolete \
+		-i bot/locales/messages.pot -d bot/locales
+	rm bot/locales/messages.pot
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache *.egg-info

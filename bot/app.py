@@ -38,6 +38,7 @@ from bot.panels.registry import make_client
 from bot.persistence import SQLitePersistence
 from bot.services import catalog, ordering
 from bot.services.catalog import SyncReport
+from bot.update_processor import PerUserUpdateProcessor
 from storage.db import open_database
 
 log = logging.getLogger(__name__)
@@ -54,6 +55,16 @@ SANDBOX = "sandbox"
 CATALOG_SYNC_JOB = "catalog-sync"
 
 
+def rate_limiter() -> AIORateLimiter:
+    """Pace requests evenly at Telegram's overall limit, retrying a 429 up to three times."""
+    # One request per 1/28.5 s rather than PTB's default 30 per second: with many updates
+    # handled at once, bursts of 30 overran Telegram's window, and each 429 then cascaded
+    # (the limiter resumes every waiting request as soon as any one attempt ends).
+    return AIORateLimiter(
+        overall_max_rate=1, overall_time_period=1 / jobs.MESSAGES_PER_SECOND, max_retries=3
+    )
+
+
 def build_application(settings: Settings) -> BotApplication:
     """Build the bot: Bot API endpoints, defaults, persistence, handlers and lifecycle hooks."""
     if settings.telegram_bot_token is None or not settings.telegram_bot_token.get_secret_value():
@@ -65,9 +76,11 @@ def build_application(settings: Settings) -> BotApplication:
         .base_url(f"{api}/bot")
         .base_file_url(f"{api}/file/bot")
         .defaults(Defaults(parse_mode=ParseMode.HTML))
-        .rate_limiter(AIORateLimiter(max_retries=3))
+        .rate_limiter(rate_limiter())
         .context_types(ContextTypes(bot_data=BotData))
         .persistence(SQLitePersistence(settings.database_path))
+        # Different users' updates at once, each user's in order (see bot/update_processor).
+        .concurrent_updates(PerUserUpdateProcessor())
         .post_init(open_resources)
         # post_shutdown also runs when post_init failed halfway, so everything gets closed.
         .post_shutdown(close_resources)

@@ -29,6 +29,12 @@ async def upsert(
     db: Database, *, user_id: int, chat_id: int, username: str | None, first_name: str
 ) -> tuple[sqlite3.Row, bool]:
     """Insert the user or refresh their chat and names; say whether the row is new."""
+    known = await get(db, user_id)
+    fresh = (chat_id, username, first_name)
+    if known is not None and (known["chat_id"], known["username"], known["first_name"]) == fresh:
+        # Nearly every update comes from a known user whose names did not change: one read
+        # instead of a write transaction (five round trips to the database thread).
+        return known, False
     now = now_text()
     async with db.transaction():
         created = await get(db, user_id) is None

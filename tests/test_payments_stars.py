@@ -7,8 +7,6 @@ import asyncio
 from decimal import ROUND_CEILING, Decimal
 from typing import Any
 
-import pytest
-
 from bot import order_form, texts
 from bot.callbacks import Action, encode
 from bot.panels.models import OrderType
@@ -435,7 +433,6 @@ async def test_paysupport_and_terms_answer(pay_env: BotEnv) -> None:
     assert SUPPORT in ann.replies()[-1].text
 
 
-@pytest.mark.xfail(strict=False, reason="needs the concurrent update processor from issue 7")
 async def test_pre_checkout_is_answered_while_another_customers_panel_call_hangs(
     pay_env: BotEnv,
 ) -> None:

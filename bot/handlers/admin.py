@@ -16,6 +16,7 @@ from telegram.ext import BaseHandler, CommandHandler
 from bot import input_rules as rules
 from bot import jobs, texts
 from bot.context import BotData, Context
+from bot.i18n import _
 from bot.services import backoffice, catalog, payments, users, wallet
 from bot.texts import payments as payment_texts
 
@@ -49,7 +50,7 @@ async def _refuse_non_admin(update: Update, context: Context) -> bool:
         return False
     log.info("refused admin command from user %s", user.id if user else None)
     if update.effective_message is not None:
-        await update.effective_message.reply_text(texts.ADMIN_ONLY)
+        await update.effective_message.reply_text(_(texts.ADMIN_ONLY))
     return True
 
 
@@ -58,7 +59,7 @@ async def _change_balance(update: Update, context: Context, *, is_credit: bool) 
     admin = update.effective_user
     if message is None or admin is None or await _refuse_non_admin(update, context):
         return
-    usage = texts.CREDIT_USAGE if is_credit else texts.DEBIT_USAGE
+    usage = _(texts.CREDIT_USAGE) if is_credit else _(texts.DEBIT_USAGE)
     args = context.args or []
     if len(args) < 3:
         await message.reply_text(usage)
@@ -112,7 +113,7 @@ async def _change_balance(update: Update, context: Context, *, is_credit: bool) 
             await context.bot.send_message(customer.chat_id, notice)
         except (Forbidden, BadRequest) as e:
             log.info("could not tell user %s about the change: %s", customer.user_id, e)
-            reply += "\n" + texts.NOT_NOTIFIED
+            reply += "\n" + _(texts.NOT_NOTIFIED)
     await message.reply_text(reply)
 
 
@@ -132,9 +133,9 @@ async def sync(update: Update, context: Context) -> None:
     if message is None or await _refuse_non_admin(update, context):
         return
     if not context.bot_data.panels:
-        await message.reply_text(texts.SYNC_NO_PANELS)
+        await message.reply_text(_(texts.SYNC_NO_PANELS))
         return
-    progress = await message.reply_text(texts.SYNC_STARTED)
+    progress = await message.reply_text(_(texts.SYNC_STARTED))
     reports = await sync_catalogs_now(context.bot_data)
     rows = [(r.panel, r.ok, r.services, r.error) for r in reports]
     await progress.edit_text(texts.sync_report(rows))
@@ -147,9 +148,9 @@ async def panels(update: Update, context: Context) -> None:
         return
     bot_data = context.bot_data
     if not bot_data.panels:
-        await message.reply_text(texts.PANELS_NONE)
+        await message.reply_text(_(texts.PANELS_NONE))
         return
-    progress = await message.reply_text(texts.PANELS_STARTED)
+    progress = await message.reply_text(_(texts.PANELS_STARTED))
     time_limit = min(bot_data.settings.panel_timeout, PANELS_TIME_LIMIT)
     overview = await backoffice.panel_overview(
         bot_data.db, bot_data.panels, jobs.panel_health(bot_data), time_limit=time_limit
@@ -167,12 +168,12 @@ async def user(update: Update, context: Context) -> None:
         return
     args = context.args or []
     if len(args) != 1:
-        await message.reply_text(texts.USER_USAGE)
+        await message.reply_text(_(texts.USER_USAGE))
         return
     try:
         ref = rules.user_ref(args[0])
     except rules.InputError as e:
-        await message.reply_text(escape(e.message) + "\n\n" + texts.USER_USAGE)
+        await message.reply_text(escape(e.message) + "\n\n" + _(texts.USER_USAGE))
         return
     overview = await backoffice.customer_overview(context.bot_data.db, ref)
     if overview is None:

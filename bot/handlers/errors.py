@@ -10,6 +10,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, TelegramError
 from bot import texts
 from bot.callbacks import ForgedCallback
 from bot.context import Context
+from bot.i18n import _
 
 log = logging.getLogger(__name__)
 
@@ -39,14 +40,14 @@ async def on_error(update: object, context: Context) -> None:
     query = update.callback_query
     if isinstance(error, ForgedCallback) and query is not None:
         log.info("forged callback data %r: %s", query.data, error)
-        await _tell_user(update, context, texts.BUTTON_INVALID)
+        await _tell_user(update, context, _(texts.BUTTON_INVALID))
         return
     if isinstance(error, Forbidden):
         # The user blocked the bot while we were answering: nobody to tell, nothing to fix.
         log.info("user of update %s blocked the bot: %s", update.update_id, error)
         return
     log.error("error while handling update %s", update.update_id, exc_info=error)
-    await _tell_user(update, context, texts.SOMETHING_WENT_WRONG)
+    await _tell_user(update, context, _(texts.SOMETHING_WENT_WRONG))
     who, what = _describe(update)
     alert = texts.error_for_admin(who, what, f"{type(error).__name__}: {error}"[:MAX_ERROR_TEXT])
     for admin_id in sorted(context.bot_data.settings.admin_ids):

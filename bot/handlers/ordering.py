@@ -50,6 +50,7 @@ from bot.config import Settings
 from bot.context import Context
 from bot.handlers import payments as payment_handlers
 from bot.handlers.review import held_alerts
+from bot.i18n import _
 from bot.keyboards import ordering as keyboards
 from bot.keyboards import payments as payment_keyboards
 from bot.services import catalog, notifications, ordering, users, wallet
@@ -411,7 +412,7 @@ async def resume_summary(update: Update, context: Context) -> str | int | None:
     await query.answer()
     draft = _draft(context)
     if draft is None or draft.get("step") is not None:
-        await _send(update, payment_texts.NO_ORDER_WAITING)
+        await _send(update, _(payment_texts.NO_ORDER_WAITING))
         return None
     if _is_expired(draft):
         return await expire(update, context)

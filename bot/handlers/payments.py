@@ -33,6 +33,7 @@ from bot.callbacks import Action, Callback, pattern
 from bot.config import Settings
 from bot.context import Context
 from bot.handlers.start import decode_or_refuse, remember_user, show
+from bot.i18n import _
 from bot.keyboards import payments as keyboards
 from bot.payment_jobs import CRYPTO_CLIENT
 from bot.payments.cryptopay import CryptoPayClient, CryptoPayError
@@ -95,9 +96,9 @@ def enabled_methods(context: Context, amount: Decimal) -> list[tuple[str, str]]:
         if stars <= payments.STARS_MAX_PER_INVOICE:
             found.append((keyboards.METHOD_STARS, texts.stars_button(stars)))
     if context.bot_data.resources.get(CRYPTO_CLIENT) is not None:
-        found.append((keyboards.METHOD_CRYPTO, texts.BTN_CRYPTO))
+        found.append((keyboards.METHOD_CRYPTO, _(texts.BTN_CRYPTO)))
     if settings.manual_topup_enabled:
-        found.append((keyboards.METHOD_MANUAL, texts.BTN_MANUAL))
+        found.append((keyboards.METHOD_MANUAL, _(texts.BTN_MANUAL)))
     return found
 
 
@@ -154,13 +155,13 @@ def _picker(context: Context, origin: Origin, missing: Decimal | None) -> tuple[
     settings = context.bot_data.settings
     currency = settings.currency
     if not top_up_offered(context):
-        return texts.with_support(texts.NO_METHOD, settings.support_contact), None
+        return texts.with_support(_(texts.NO_METHOD), settings.support_contact), None
     amounts: list[tuple[Decimal, str]] = []
     if missing is not None:
         suggested = min(max(missing, settings.topup_min), settings.topup_max)
         amounts.append((suggested, texts.top_up_amount_button(suggested, currency, missing=True)))
     for preset in settings.topup_presets:
-        if all(preset != a for a, _ in amounts):
+        if all(preset != a for a, _label in amounts):
             amounts.append((preset, texts.top_up_amount_button(preset, currency, missing=False)))
     text = texts.choose_amount(settings.topup_min, settings.topup_max, currency, missing)
     return text, keyboards.amounts_keyboard(_origin_flag(origin), amounts)
@@ -176,7 +177,7 @@ async def amount_button(update: Update, context: Context) -> str | int | None:
     amount = _from_cents(callback.int_arg(1))
     settings = context.bot_data.settings
     if not _in_range(settings, amount):
-        await query.answer(common_texts.BUTTON_INVALID, show_alert=True)
+        await query.answer(_(common_texts.BUTTON_INVALID), show_alert=True)
         return None
     await query.answer()
     text, markup = _method_choice(context, _origin(callback), amount)
@@ -195,7 +196,7 @@ def _method_choice(context: Context, origin: Origin, amount: Decimal) -> tuple[s
             )
             text = texts.stars_too_much(largest, settings.currency)
             return text, keyboards.amounts_keyboard(_origin_flag(origin), [])
-        return texts.with_support(texts.NO_METHOD, settings.support_contact), None
+        return texts.with_support(_(texts.NO_METHOD), settings.support_contact), None
     text = texts.choose_method(amount, settings.currency)
     return text, keyboards.methods_keyboard(_origin_flag(origin), amount, methods)
 
@@ -248,7 +249,7 @@ async def typed_amount(update: Update, context: Context) -> str | int:
 
 async def not_an_amount(update: Update, context: Context) -> str:
     """Ask for the amount as text when something else was sent."""
-    await _send(update, texts.SEND_AMOUNT_TEXT)
+    await _send(update, _(texts.SEND_AMOUNT_TEXT))
     return TYPING_AMOUNT
 
 
@@ -258,21 +259,21 @@ async def cancel_button(update: Update, context: Context) -> int:
     assert query is not None
     await query.answer()
     _user_data(context).pop(PENDING_KEY, None)
-    await show(update, context, texts.TOPUP_CANCELLED)
+    await show(update, context, _(texts.TOPUP_CANCELLED))
     return END
 
 
 async def cancel_command(update: Update, context: Context) -> int:
     """Drop the top-up with /cancel."""
     _user_data(context).pop(PENDING_KEY, None)
-    await _send(update, texts.TOPUP_CANCELLED)
+    await _send(update, _(texts.TOPUP_CANCELLED))
     return END
 
 
 async def expired(update: Update, context: Context) -> None:
     """Close an unfinished top-up after a long silence."""
     _user_data(context).pop(PENDING_KEY, None)
-    await _send(update, texts.TOPUP_EXPIRED)
+    await _send(update, _(texts.TOPUP_EXPIRED))
 
 
 # --------------------------------------------------------------------------- methods
@@ -289,13 +290,13 @@ async def method_button(update: Update, context: Context) -> str | int | None:
     method = callback.args[2]
     settings = context.bot_data.settings
     if not _in_range(settings, amount):
-        await query.answer(common_texts.BUTTON_INVALID, show_alert=True)
+        await query.answer(_(common_texts.BUTTON_INVALID), show_alert=True)
         return None
-    if method not in {m for m, _ in enabled_methods(context, amount)}:
-        await query.answer(texts.METHOD_OFF, show_alert=True)
+    if method not in {m for m, _label in enabled_methods(context, amount)}:
+        await query.answer(_(texts.METHOD_OFF), show_alert=True)
         return None
     await query.answer()
-    user, _ = await remember_user(update, context)
+    user, _new = await remember_user(update, context)
     origin = _origin(callback)
     if method == keyboards.METHOD_STARS:
         await _send_stars_invoice(update, context, user.user_id, amount, origin)
@@ -349,7 +350,7 @@ async def _send_stars_invoice(
         description=texts.stars_description(amount, currency, payment.stars),
         payload=payment.payload,
         currency=payments.XTR,
-        prices=[LabeledPrice(texts.STARS_LABEL, payment.stars)],
+        prices=[LabeledPrice(_(texts.STARS_LABEL), payment.stars)],
     )
     log.info("Stars invoice for payment %d sent to user %d", payment.payment_id, user_id)
 
@@ -380,7 +381,9 @@ async def _send_crypto_invoice(
         # The customer hears it is unavailable; the cause is for the log and the admins.
         log.warning("Crypto Pay invoice for user %d failed: %s", user_id, e)
         await show(
-            update, context, texts.with_support(texts.CRYPTO_UNAVAILABLE, settings.support_contact)
+            update,
+            context,
+            texts.with_support(_(texts.CRYPTO_UNAVAILABLE), settings.support_contact),
         )
         return
     assert payment.pay_url is not None
@@ -410,20 +413,20 @@ async def check_payment_button(update: Update, context: Context) -> None:
         or payment.provider is not payments.Provider.CRYPTOPAY
         or payment.provider_payment_id is None
     ):
-        await query.answer(common_texts.BUTTON_INVALID, show_alert=True)
+        await query.answer(_(common_texts.BUTTON_INVALID), show_alert=True)
         return
     if payment.state in (payments.State.CREDITED, payments.State.REFUNDED):
-        await query.answer(texts.CHECK_DONE, show_alert=True)
+        await query.answer(_(texts.CHECK_DONE), show_alert=True)
         return
     if not isinstance(client, CryptoPayClient):
-        await query.answer(texts.CRYPTO_NOT_PAID_YET, show_alert=True)
+        await query.answer(_(texts.CRYPTO_NOT_PAID_YET), show_alert=True)
         return
     settings = bot_data.settings
     try:
         invoices = await client.get_invoices([int(payment.provider_payment_id)])
     except CryptoPayError as e:
         log.warning("checking Crypto Pay invoice of payment %d failed: %s", payment.payment_id, e)
-        await query.answer(texts.CRYPTO_CHECK_FAILED, show_alert=True)
+        await query.answer(_(texts.CRYPTO_CHECK_FAILED), show_alert=True)
         return
     credit = None
     for invoice in invoices:
@@ -435,15 +438,15 @@ async def check_payment_button(update: Update, context: Context) -> None:
         )
     fresh = await payments.get_payment(bot_data.db, payment.payment_id)
     if credit is not None or (fresh is not None and fresh.state is payments.State.CREDITED):
-        await query.answer(texts.CHECK_DONE)
+        await query.answer(_(texts.CHECK_DONE))
         try:
             await query.edit_message_reply_markup(reply_markup=None)
         except BadRequest as e:
             log.debug("could not take the buttons off a paid invoice: %s", e.message)
     elif fresh is not None and fresh.state is payments.State.EXPIRED:
-        await query.answer(texts.CRYPTO_EXPIRED, show_alert=True)
+        await query.answer(_(texts.CRYPTO_EXPIRED), show_alert=True)
     else:
-        await query.answer(texts.CRYPTO_NOT_PAID_YET, show_alert=True)
+        await query.answer(_(texts.CRYPTO_NOT_PAID_YET), show_alert=True)
 
 
 # --------------------------------------------------------------------------- Stars
@@ -473,13 +476,13 @@ async def pre_checkout(update: Update, context: Context) -> None:
     except Exception:
         # Telegram waits 10 seconds for an answer: a failure must still answer "no".
         log.exception("checking pre-checkout query %s failed", query.id)
-        await query.answer(ok=False, error_message=texts.PRE_CHECKOUT_BUSY)
+        await query.answer(ok=False, error_message=_(texts.PRE_CHECKOUT_BUSY))
         return
     if refusal is None:
         await query.answer(ok=True)
         return
     log.info("refused pre-checkout from user %s: %s", query.from_user.id, refusal)
-    await query.answer(ok=False, error_message=_REFUSALS[refusal])
+    await query.answer(ok=False, error_message=_(_REFUSALS[refusal]))
 
 
 async def successful_payment(update: Update, context: Context) -> None:
@@ -519,7 +522,7 @@ async def paysupport(update: Update, context: Context) -> None:
     """Answer /paysupport as Telegram requires of bots that sell."""
     await _send(
         update,
-        texts.with_support(texts.PAYSUPPORT, context.bot_data.settings.support_contact),
+        texts.with_support(_(texts.PAYSUPPORT), context.bot_data.settings.support_contact),
     )
 
 
@@ -542,15 +545,15 @@ async def receipt(update: Update, context: Context) -> str | int:
     settings = context.bot_data.settings
     if not isinstance(cents, int) or not settings.manual_topup_enabled:
         _user_data(context).pop(PENDING_KEY, None)
-        await _send(update, texts.TOPUP_EXPIRED)
+        await _send(update, _(texts.TOPUP_EXPIRED))
         return END
     photo = message.photo[-1].file_id if message.photo else None
     typed = (message.caption if photo else message.text) or ""
     reference = typed.strip()[:REFERENCE_KEPT] or None
     if photo is None and reference is None:
-        await _send(update, texts.RECEIPT_NEEDS_PROOF)
+        await _send(update, _(texts.RECEIPT_NEEDS_PROOF))
         return TYPING_RECEIPT
-    user, _ = await remember_user(update, context)
+    user, _new = await remember_user(update, context)
     db = context.bot_data.db
     payment = await payments.create_receipt(
         db,
@@ -570,7 +573,7 @@ async def receipt(update: Update, context: Context) -> str | int:
 
 async def not_a_receipt(update: Update, context: Context) -> str:
     """Ask for a photo or a reference when something else was sent."""
-    await _send(update, texts.RECEIPT_NEEDS_PROOF)
+    await _send(update, _(texts.RECEIPT_NEEDS_PROOF))
     return TYPING_RECEIPT
 
 
@@ -699,7 +702,7 @@ async def _admin_tap(update: Update, context: Context) -> Callback | None:
     assert query is not None
     callback = await decode_or_refuse(query)
     if callback is not None and not _is_admin(update, context):
-        await query.answer(common_texts.ADMIN_ONLY, show_alert=True)
+        await query.answer(_(common_texts.ADMIN_ONLY), show_alert=True)
         return None
     return callback
 
@@ -737,7 +740,7 @@ async def reject_button(update: Update, context: Context) -> None:
             if payment is not None:
                 await _show_decision(context, payment, await _decider_name(context, payment))
             return
-        await query.answer(texts.CHOOSE_REJECT_REASON if code == keyboards.ASK_REASON else None)
+        await query.answer(_(texts.CHOOSE_REJECT_REASON) if code == keyboards.ASK_REASON else None)
         markup = (
             keyboards.reject_reasons_keyboard(payment_id)
             if code == keyboards.ASK_REASON
@@ -750,7 +753,7 @@ async def reject_button(update: Update, context: Context) -> None:
         return
     reason = texts.REJECT_REASONS.get(code)
     if reason is None:
-        await query.answer(common_texts.BUTTON_INVALID, show_alert=True)
+        await query.answer(_(common_texts.BUTTON_INVALID), show_alert=True)
         return
     done, reply = await _decide(update, context, payment_id, approve=False, reason=reason)
     if done:
@@ -766,12 +769,12 @@ async def approve_command(update: Update, context: Context) -> None:
     if message is None:
         return
     if not _is_admin(update, context):
-        await message.reply_text(common_texts.ADMIN_ONLY)
+        await message.reply_text(_(common_texts.ADMIN_ONLY))
         return
     args = context.args or []
     payment_id = _payment_number(args[0]) if len(args) in (1, 2) else None
     if payment_id is None:
-        await message.reply_text(texts.APPROVE_USAGE)
+        await message.reply_text(_(texts.APPROVE_USAGE))
         return
     amount = None
     if len(args) == 2:
@@ -779,7 +782,7 @@ async def approve_command(update: Update, context: Context) -> None:
             amount = rules.amount(args[1])
         except rules.InputError as e:
             await message.reply_text(
-                common_texts.bad_amount(args[1], e.message) + "\n\n" + texts.APPROVE_USAGE
+                common_texts.bad_amount(args[1], e.message) + "\n\n" + _(texts.APPROVE_USAGE)
             )
             return
     _done, reply = await _decide(update, context, payment_id, approve=True, amount=amount)
@@ -792,12 +795,12 @@ async def reject_command(update: Update, context: Context) -> None:
     if message is None:
         return
     if not _is_admin(update, context):
-        await message.reply_text(common_texts.ADMIN_ONLY)
+        await message.reply_text(_(common_texts.ADMIN_ONLY))
         return
     args = context.args or []
     payment_id = _payment_number(args[0]) if len(args) >= 2 else None
     if payment_id is None:
-        await message.reply_text(texts.REJECT_USAGE)
+        await message.reply_text(_(texts.REJECT_USAGE))
         return
     try:
         reason = rules.reason(" ".join(args[1:]))[: texts.NOTE_SHOWN]
@@ -820,12 +823,12 @@ async def refund_command(update: Update, context: Context) -> None:
     if message is None or admin is None:
         return
     if not _is_admin(update, context):
-        await message.reply_text(common_texts.ADMIN_ONLY)
+        await message.reply_text(_(common_texts.ADMIN_ONLY))
         return
     args = context.args or []
     payment_id = _payment_number(args[0]) if len(args) == 1 else None
     if payment_id is None:
-        await message.reply_text(texts.REFUND_USAGE)
+        await message.reply_text(_(texts.REFUND_USAGE))
         return
     bot_data = context.bot_data
     settings = bot_data.settings
@@ -863,7 +866,7 @@ async def no_order_waiting(update: Update, context: Context) -> None:
     """Answer Back to my order when no order summary is waiting any more."""
     query = update.callback_query
     assert query is not None
-    await query.answer(texts.NO_ORDER_WAITING, show_alert=True)
+    await query.answer(_(texts.NO_ORDER_WAITING), show_alert=True)
 
 
 def build_payment_handlers() -> list[BaseHandler[Update, Context, Any]]:

@@ -19,6 +19,7 @@ from telegram.ext import (
 from bot import keyboards, texts
 from bot.callbacks import Action, Callback, ForgedCallback, decode, pattern
 from bot.context import Context
+from bot.i18n import _
 from bot.services import users, wallet
 from bot.texts import payments as payment_texts
 
@@ -81,16 +82,16 @@ async def decode_or_refuse(query: CallbackQuery) -> Callback | None:
         return decode(query.data)
     except ForgedCallback as e:
         log.info("refused callback data %r from user %s: %s", query.data, query.from_user.id, e)
-        await query.answer(texts.BUTTON_INVALID, show_alert=True)
+        await query.answer(_(texts.BUTTON_INVALID), show_alert=True)
         return None
 
 
 def help_text(context: Context) -> str:
     """Help, with how to top up and whom to ask about payments."""
     settings = context.bot_data.settings
-    text = texts.HELP
+    text = _(texts.HELP)
     if settings.stars_enabled or settings.manual_topup_enabled or settings.crypto_pay_enabled:
-        text += "\n" + payment_texts.HELP_TOP_UP
+        text += "\n" + _(payment_texts.HELP_TOP_UP)
     return payment_texts.with_support(text, settings.support_contact)
 
 
@@ -109,7 +110,7 @@ async def start(update: Update, context: Context) -> None:
 async def menu(update: Update, context: Context) -> None:
     """Show the main menu."""
     await remember_user(update, context)
-    await show(update, context, texts.MAIN_MENU, keyboards.main_menu())
+    await show(update, context, _(texts.MAIN_MENU), keyboards.main_menu())
 
 
 async def help_command(update: Update, context: Context) -> None:
@@ -121,7 +122,7 @@ async def help_command(update: Update, context: Context) -> None:
 async def cancel(update: Update, context: Context) -> None:
     """Say there is nothing to cancel (conversations handle their own /cancel first)."""
     await remember_user(update, context)
-    await show(update, context, texts.NOTHING_TO_CANCEL, keyboards.main_menu())
+    await show(update, context, _(texts.NOTHING_TO_CANCEL), keyboards.main_menu())
 
 
 async def menu_button(update: Update, context: Context) -> None:
@@ -136,12 +137,12 @@ async def menu_button(update: Update, context: Context) -> None:
     if callback.args[0] == keyboards.MENU_HELP:
         await show(update, context, help_text(context), keyboards.back_to_menu())
     else:
-        await show(update, context, texts.MAIN_MENU, keyboards.main_menu())
+        await show(update, context, _(texts.MAIN_MENU), keyboards.main_menu())
 
 
 async def unknown_command(update: Update, context: Context) -> None:
     """Answer a command nobody handles with the main menu."""
-    await show(update, context, texts.UNKNOWN_COMMAND, keyboards.main_menu())
+    await show(update, context, _(texts.UNKNOWN_COMMAND), keyboards.main_menu())
 
 
 async def stale_button(update: Update, context: Context) -> None:
@@ -150,7 +151,7 @@ async def stale_button(update: Update, context: Context) -> None:
     if query is None:
         return
     log.info("no handler for callback data %r from user %s", query.data, query.from_user.id)
-    await query.answer(texts.BUTTON_INVALID, show_alert=True)
+    await query.answer(_(texts.BUTTON_INVALID), show_alert=True)
 
 
 def build_handlers() -> list[BaseHandler[Update, Context, Any]]:

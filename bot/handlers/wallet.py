@@ -12,6 +12,7 @@ from bot.callbacks import Action, pattern
 from bot.context import Context
 from bot.handlers import payments
 from bot.handlers.start import decode_or_refuse, remember_user, show
+from bot.i18n import _
 from bot.keyboards import payments as payment_keyboards
 from bot.services import wallet
 from bot.texts import payments as payment_texts
@@ -27,7 +28,9 @@ async def balance_text(context: Context, user_id: int) -> str:
     rows = [(e.amount, e.kind, e.reason, e.created_at) for e in entries]
     settings = context.bot_data.settings
     if payments.top_up_offered(context):
-        text = texts.balance(amount, settings.currency, rows, how_to_add=payment_texts.HOW_TO_ADD)
+        text = texts.balance(
+            amount, settings.currency, rows, how_to_add=_(payment_texts.HOW_TO_ADD)
+        )
     else:
         text = texts.balance(amount, settings.currency, rows)
     return payment_texts.with_support(text, settings.support_contact)
@@ -42,7 +45,7 @@ def balance_keyboard(context: Context) -> InlineKeyboardMarkup:
 
 async def balance_command(update: Update, context: Context) -> None:
     """Show the balance and the latest entries."""
-    user, _ = await remember_user(update, context)
+    user, _new = await remember_user(update, context)
     await show(
         update, context, await balance_text(context, user.user_id), balance_keyboard(context)
     )
@@ -54,7 +57,7 @@ async def balance_button(update: Update, context: Context) -> None:
     if query is None or await decode_or_refuse(query) is None:
         return
     await query.answer()
-    user, _ = await remember_user(update, context)
+    user, _new = await remember_user(update, context)
     await show(
         update, context, await balance_text(context, user.user_id), balance_keyboard(context)
     )

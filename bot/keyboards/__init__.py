@@ -8,6 +8,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot import texts
 from bot.callbacks import Action, encode
+from bot.i18n import _
 
 MENU_MAIN = "main"
 MENU_HELP = "help"
@@ -27,19 +28,19 @@ def main_menu() -> InlineKeyboardMarkup:
     """The main menu: New order, My orders, Balance, Help."""
     return rows(
         [
-            button(texts.BUTTON_NEW_ORDER, Action.PLATFORMS, 0),
-            button(texts.BUTTON_MY_ORDERS, Action.ORDERS, 0),
+            button(_(texts.BUTTON_NEW_ORDER), Action.PLATFORMS, 0),
+            button(_(texts.BUTTON_MY_ORDERS), Action.ORDERS, 0),
         ],
         [
-            button(texts.BUTTON_BALANCE, Action.BALANCE),
-            button(texts.BUTTON_HELP, Action.MENU, MENU_HELP),
+            button(_(texts.BUTTON_BALANCE), Action.BALANCE),
+            button(_(texts.BUTTON_HELP), Action.MENU, MENU_HELP),
         ],
     )
 
 
 def back_to_menu_button() -> InlineKeyboardButton:
     """The button that brings the main menu back."""
-    return button(texts.BUTTON_MENU, Action.MENU, MENU_MAIN)
+    return button(_(texts.BUTTON_MENU), Action.MENU, MENU_MAIN)
 
 
 def back_to_menu() -> InlineKeyboardMarkup:

@@ -8,6 +8,7 @@ from decimal import Decimal
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.callbacks import Action
+from bot.i18n import _
 from bot.keyboards import back_to_menu_button, button
 from bot.texts import payments as texts
 
@@ -25,7 +26,9 @@ def cents(amount: Decimal) -> int:
 
 def top_up_button(origin: int, missing: Decimal | None = None) -> InlineKeyboardButton:
     """The Top up button (from an order summary, with the missing amount offered first)."""
-    return button(texts.BTN_TOP_UP, Action.TOPUP, origin, 0 if missing is None else cents(missing))
+    return button(
+        _(texts.BTN_TOP_UP), Action.TOPUP, origin, 0 if missing is None else cents(missing)
+    )
 
 
 def balance_keyboard() -> InlineKeyboardMarkup:
@@ -39,8 +42,8 @@ def amounts_keyboard(origin: int, amounts: Sequence[tuple[Decimal, str]]) -> Inl
     rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
     rows.append(
         [
-            button(texts.BTN_OTHER_AMOUNT, Action.TOPUP_OTHER, origin),
-            button(texts.BTN_CANCEL, Action.TOPUP_CANCEL),
+            button(_(texts.BTN_OTHER_AMOUNT), Action.TOPUP_OTHER, origin),
+            button(_(texts.BTN_CANCEL), Action.TOPUP_CANCEL),
         ]
     )
     return InlineKeyboardMarkup(rows)
@@ -48,7 +51,7 @@ def amounts_keyboard(origin: int, amounts: Sequence[tuple[Decimal, str]]) -> Inl
 
 def cancel_keyboard() -> InlineKeyboardMarkup:
     """Only Cancel (while the customer types)."""
-    return InlineKeyboardMarkup([[button(texts.BTN_CANCEL, Action.TOPUP_CANCEL)]])
+    return InlineKeyboardMarkup([[button(_(texts.BTN_CANCEL), Action.TOPUP_CANCEL)]])
 
 
 def methods_keyboard(
@@ -59,7 +62,7 @@ def methods_keyboard(
         [button(label, Action.TOPUP_METHOD, origin, cents(amount), method)]
         for method, label in methods
     ]
-    rows.append([button(texts.BTN_CANCEL, Action.TOPUP_CANCEL)])
+    rows.append([button(_(texts.BTN_CANCEL), Action.TOPUP_CANCEL)])
     return InlineKeyboardMarkup(rows)
 
 
@@ -67,8 +70,8 @@ def crypto_keyboard(pay_url: str, payment_id: int) -> InlineKeyboardMarkup:
     """Pay (opens Crypto Pay) and I have paid (checks now)."""
     return InlineKeyboardMarkup(
         [
-            [InlineKeyboardButton(texts.BTN_PAY_CRYPTO, url=pay_url)],
-            [button(texts.BTN_CHECK_PAYMENT, Action.PAY_CHECK, payment_id)],
+            [InlineKeyboardButton(_(texts.BTN_PAY_CRYPTO), url=pay_url)],
+            [button(_(texts.BTN_CHECK_PAYMENT), Action.PAY_CHECK, payment_id)],
         ]
     )
 
@@ -78,8 +81,8 @@ def receipt_card_keyboard(payment_id: int) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         [
             [
-                button(texts.BTN_APPROVE, Action.PAY_APPROVE, payment_id),
-                button(texts.BTN_REJECT, Action.PAY_REJECT, payment_id, ASK_REASON),
+                button(_(texts.BTN_APPROVE), Action.PAY_APPROVE, payment_id),
+                button(_(texts.BTN_REJECT), Action.PAY_REJECT, payment_id, ASK_REASON),
             ]
         ]
     )
@@ -88,13 +91,13 @@ def receipt_card_keyboard(payment_id: int) -> InlineKeyboardMarkup:
 def reject_reasons_keyboard(payment_id: int) -> InlineKeyboardMarkup:
     """The reasons to reject with, and Back to Approve / Reject."""
     rows = [
-        [button(reason.capitalize(), Action.PAY_REJECT, payment_id, code)]
+        [button(_(reason).capitalize(), Action.PAY_REJECT, payment_id, code)]
         for code, reason in texts.REJECT_REASONS.items()
     ]
-    rows.append([button(texts.BTN_BACK, Action.PAY_REJECT, payment_id, BACK)])
+    rows.append([button(_(texts.BTN_BACK), Action.PAY_REJECT, payment_id, BACK)])
     return InlineKeyboardMarkup(rows)
 
 
 def back_to_order_keyboard() -> InlineKeyboardMarkup:
     """The way back to the order summary waiting for this top-up."""
-    return InlineKeyboardMarkup([[button(texts.BTN_BACK_TO_ORDER, Action.ORDER_RESUME)]])
+    return InlineKeyboardMarkup([[button(_(texts.BTN_BACK_TO_ORDER), Action.ORDER_RESUME)]])

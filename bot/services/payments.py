@@ -26,6 +26,7 @@ from typing import Any
 
 from bot import texts as common_texts
 from bot.callbacks import Action, encode
+from bot.i18n import _
 from bot.payments.cryptopay import CryptoInvoice, CryptoPayClient, CryptoPayError, InvoiceStatus
 from bot.services import notifications, users
 from bot.texts import payments as texts
@@ -198,7 +199,7 @@ class Credit:
 def _resume_markup(payment: Payment) -> dict[str, Any] | None:
     if payment.origin is not Origin.ORDER:
         return None
-    button = {"text": texts.BTN_BACK_TO_ORDER, "callback_data": encode(Action.ORDER_RESUME)}
+    button = {"text": _(texts.BTN_BACK_TO_ORDER), "callback_data": encode(Action.ORDER_RESUME)}
     return {"inline_keyboard": [[button]]}
 
 
@@ -486,7 +487,7 @@ async def check_refundable(db: Database, payment_id: int) -> Payment:
     if payment is None:
         raise RefundError(texts.no_such_payment(payment_id))
     if payment.provider is not Provider.STARS:
-        raise RefundError(texts.REFUND_ONLY_STARS)
+        raise RefundError(_(texts.REFUND_ONLY_STARS))
     if payment.state is State.REFUNDED:
         raise RefundError(texts.already_refunded(payment_id))
     if payment.state not in (State.CREDITED, State.PAID) or payment.provider_payment_id is None:

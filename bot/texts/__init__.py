@@ -2,6 +2,8 @@
 
 Strings are Telegram HTML (the bot's default parse mode). Anything that comes from a user, a
 panel or the database goes through ``html.escape`` before it is put into one of them.
+Every string is English and translated when the screen is built (``bot.i18n``): functions
+call ``_``/``ngettext``; constants are marked with ``N_`` and shown as ``_(CONSTANT)``.
 """
 
 from __future__ import annotations
@@ -12,6 +14,10 @@ from decimal import Decimal
 from html import escape
 from typing import TYPE_CHECKING
 
+from babel.dates import format_datetime
+
+from bot import i18n
+from bot.i18n import N_, _, ngettext
 from bot.texts import notifications as notification_texts
 from bot.texts.amounts import money
 from bot.texts.fit import MAX_MESSAGE, clip, fit, visible_length
@@ -21,37 +27,37 @@ if TYPE_CHECKING:
 
 # ---------------------------------------------------------------- buttons
 
-BUTTON_NEW_ORDER = "🛒 New order"
-BUTTON_MY_ORDERS = "📦 My orders"
-BUTTON_BALANCE = "💰 Balance"
-BUTTON_HELP = "❓ Help"
-BUTTON_MENU = "« Menu"
+BUTTON_NEW_ORDER = N_("🛒 New order")
+BUTTON_MY_ORDERS = N_("📦 My orders")
+BUTTON_BALANCE = N_("💰 Balance")
+BUTTON_HELP = N_("❓ Help")
+BUTTON_MENU = N_("« Menu")
 
 # ---------------------------------------------------------------- commands (setMyCommands)
 
 USER_COMMANDS: tuple[tuple[str, str], ...] = (
-    ("start", "Open the shop and its main menu"),
-    ("menu", "Show the main menu"),
-    ("orders", "Your orders and how they are going"),
-    ("search", "Find a service: /search <words or number>"),
-    ("balance", "Show your balance and latest payments"),
-    ("help", "How ordering works"),
-    ("cancel", "Cancel what you are doing"),
-    ("id", "Show your Telegram user ID"),
-    ("topup", "Add money to your balance"),
-    ("paysupport", "Help with a payment"),
-    ("terms", "Terms of payments and orders"),
+    ("start", N_("Open the shop and its main menu")),
+    ("menu", N_("Show the main menu")),
+    ("orders", N_("Your orders and how they are going")),
+    ("search", N_("Find a service: /search <words or number>")),
+    ("balance", N_("Show your balance and latest payments")),
+    ("help", N_("How ordering works")),
+    ("cancel", N_("Cancel what you are doing")),
+    ("id", N_("Show your Telegram user ID")),
+    ("topup", N_("Add money to your balance")),
+    ("paysupport", N_("Help with a payment")),
+    ("terms", N_("Terms of payments and orders")),
 )
 ADMIN_COMMANDS: tuple[tuple[str, str], ...] = (
-    ("credit", "Add money to a customer: /credit <user> <amount> <reason>"),
-    ("debit", "Take money from a customer: /debit <user> <amount> <reason>"),
-    ("sync", "Re-sync the panels' catalogs now"),
-    ("review", "Orders held for review (outcome unknown)"),
-    ("panels", "Each panel: balance, catalog, orders, health"),
-    ("user", "A customer's balance, payments and orders: /user <user>"),
-    ("approve", "Approve a receipt: /approve <payment> [amount]"),
-    ("reject", "Reject a receipt: /reject <payment> <reason>"),
-    ("refund", "Refund a Telegram Stars payment: /refund <payment>"),
+    ("credit", N_("Add money to a customer: /credit <user> <amount> <reason>")),
+    ("debit", N_("Take money from a customer: /debit <user> <amount> <reason>")),
+    ("sync", N_("Re-sync the panels' catalogs now")),
+    ("review", N_("Orders held for review (outcome unknown)")),
+    ("panels", N_("Each panel: balance, catalog, orders, health")),
+    ("user", N_("A customer's balance, payments and orders: /user <user>")),
+    ("approve", N_("Approve a receipt: /approve <payment> [amount]")),
+    ("reject", N_("Reject a receipt: /reject <payment> <reason>")),
+    ("refund", N_("Refund a Telegram Stars payment: /refund <payment>")),
 )
 
 # ---------------------------------------------------------------- menu and help
@@ -59,28 +65,28 @@ ADMIN_COMMANDS: tuple[tuple[str, str], ...] = (
 
 def welcome(first_name: str, *, new: bool) -> str:
     """Greet a customer on /start."""
-    name = escape(clip(first_name, NAME_SHOWN)) or "there"
+    name = escape(clip(first_name, NAME_SHOWN)) or _("there")
     if new:
-        return (
-            f"👋 Welcome, <b>{name}</b>!\n\n"
+        return _(
+            "👋 Welcome, <b>{name}</b>!\n\n"
             "Here you can order followers, likes, views and more for your social accounts. "
             "Pick what you need below."
-        )
-    return f"👋 Welcome back, <b>{name}</b>! What would you like to do?"
+        ).format(name=name)
+    return _("👋 Welcome back, <b>{name}</b>! What would you like to do?").format(name=name)
 
 
 def welcome_credit(amount: Decimal, currency: str) -> str:
     """Tell a new customer about the trial money they got."""
-    return (
-        f"🎁 You got <b>{money(amount, currency)}</b> of trial credit to try an order. "
+    return _(
+        "🎁 You got <b>{amount}</b> of trial credit to try an order. "
         "This shop runs in demo mode: orders are simulated and nothing real is delivered."
-    )
+    ).format(amount=money(amount, currency))
 
 
-MAIN_MENU = "🏠 <b>Main menu</b>\nWhat would you like to do?"
-NOTHING_TO_CANCEL = "There is nothing to cancel. Here is the main menu."
-UNKNOWN_COMMAND = "I don't know that command. Here is the main menu."
-HELP = (
+MAIN_MENU = N_("🏠 <b>Main menu</b>\nWhat would you like to do?")
+NOTHING_TO_CANCEL = N_("There is nothing to cancel. Here is the main menu.")
+UNKNOWN_COMMAND = N_("I don't know that command. Here is the main menu.")
+HELP = N_(
     "❓ <b>How it works</b>\n\n"
     "1. Tap <b>New order</b>, pick a platform, a category and a service.\n"
     "2. Send the link (and whatever else the service needs) and the quantity.\n"
@@ -99,17 +105,28 @@ HELP = (
 # ---------------------------------------------------------------- wallet
 
 _KIND_LABELS = {
-    "credit": "Top-up",
-    "debit": "Deduction",
-    "order": "Order",
-    "refund": "Refund",
-    "payment": "Top-up",
-    "payment_refund": "Top-up refunded",
+    "credit": N_("Top-up"),
+    "debit": N_("Deduction"),
+    "order": N_("Order"),
+    "refund": N_("Refund"),
+    "payment": N_("Top-up"),
+    "payment_refund": N_("Top-up refunded"),
 }
+HOW_TO_ADD = N_("To add money, contact the shop's administrator.")
+# Translators: how a date and time (always UTC) is written, as a CLDR pattern: yyyy year,
+# MM month number, MMM short month name, d/dd day, HH:mm hours and minutes; text in single
+# quotes is written as is.
+MOMENT_PATTERN = N_("yyyy-MM-dd HH:mm 'UTC'")
 
 
-def _moment(when: datetime) -> str:
-    return when.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+def moment(when: datetime) -> str:
+    """A date and time in UTC, written the way the reader's language writes it."""
+    return format_datetime(when.astimezone(UTC), _(MOMENT_PATTERN), locale=i18n.current_language())
+
+
+def _kind_label(kind: str) -> str:
+    label = _KIND_LABELS.get(kind)
+    return _(label) if label else kind.capitalize()
 
 
 def balance(
@@ -117,33 +134,33 @@ def balance(
     currency: str,
     entries: Sequence[tuple[Decimal, str, str, datetime]],
     *,
-    how_to_add: str = "To add money, contact the shop's administrator.",
+    how_to_add: str | None = None,
 ) -> str:
     """Show the balance and the latest ledger entries (amount, kind, reason, when)."""
-    lines = [f"💰 <b>Your balance: {money(amount, currency)}</b>"]
+    how_to_add = _(HOW_TO_ADD) if how_to_add is None else how_to_add
+    lines = [_("💰 <b>Your balance: {amount}</b>").format(amount=money(amount, currency))]
     if not entries:
-        lines.append(f"\nNo payments yet. {how_to_add}")
+        lines.append("\n" + _("No payments yet.") + " " + how_to_add)
         return fit("\n".join(lines))
-    lines.append("\n<b>Latest activity</b>")
+    lines.append("\n" + _("<b>Latest activity</b>"))
     for value, kind, reason, when in entries:
         sign = "+" if value > 0 else "−"
-        label = _KIND_LABELS.get(kind, kind.capitalize())
         detail = f": {escape(clip(reason, REASON_SHOWN))}" if reason else ""
         lines.append(
-            f"{sign}{money(abs(value), currency)} · {escape(label)}{detail}\n"
-            f"<i>{_moment(when)}</i>"
+            f"{sign}{money(abs(value), currency)} · {escape(_kind_label(kind))}{detail}\n"
+            f"<i>{moment(when)}</i>"
         )
     return fit("\n".join(lines))
 
 
 # ---------------------------------------------------------------- admin
 
-ADMIN_ONLY = "Sorry, this command is only for the shop's administrators."
-CREDIT_USAGE = (
+ADMIN_ONLY = N_("Sorry, this command is only for the shop's administrators.")
+CREDIT_USAGE = N_(
     "Usage: <code>/credit &lt;user ID or @username&gt; &lt;amount&gt; &lt;reason&gt;</code>\n"
     "Example: <code>/credit @ann 10.50 paid by bank transfer</code>"
 )
-DEBIT_USAGE = (
+DEBIT_USAGE = N_(
     "Usage: <code>/debit &lt;user ID or @username&gt; &lt;amount&gt; &lt;reason&gt;</code>\n"
     "Example: <code>/debit 12345 5 chargeback</code>"
 )
@@ -151,80 +168,91 @@ DEBIT_USAGE = (
 
 def bad_amount(text: str, why: str) -> str:
     """Refuse an amount, quoting what was typed and saying why (``why`` is plain text)."""
-    return f"“{escape(clip(text, QUOTED_SHOWN))}” is not a valid amount: {escape(why)}."
+    return _("“{typed}” is not a valid amount: {why}.").format(
+        typed=escape(clip(text, QUOTED_SHOWN)), why=escape(why)
+    )
 
 
 def unknown_user(ref: str) -> str:
     """Say no customer matches the reference the admin typed."""
-    return (
-        f"No customer “{escape(clip(ref, QUOTED_SHOWN))}” found: they must start the bot "
+    return _(
+        "No customer “{ref}” found: they must start the bot "
         "first, then use their numeric ID or @username."
-    )
+    ).format(ref=escape(clip(ref, QUOTED_SHOWN)))
 
 
 def customer(first_name: str, username: str | None, user_id: int) -> str:
     """Name a customer for an admin: name, @username and ID."""
     handle = f" @{escape(clip(username, 40))}" if username else ""
-    return f"{escape(clip(first_name, NAME_SHOWN)) or 'Customer'}{handle} (<code>{user_id}</code>)"
+    name = escape(clip(first_name, NAME_SHOWN)) or _("Customer")
+    return f"{name}{handle} (<code>{user_id}</code>)"
 
 
 def credited(who: str, amount: Decimal, new_balance: Decimal, currency: str) -> str:
     """Confirm a credit to the admin."""
-    return (
-        f"✅ Credited <b>{money(amount, currency)}</b> to {who}.\n"
-        f"Their balance is now {money(new_balance, currency)}."
+    return _("✅ Credited <b>{amount}</b> to {who}.\nTheir balance is now {balance}.").format(
+        amount=money(amount, currency), who=who, balance=money(new_balance, currency)
     )
 
 
 def debited(who: str, amount: Decimal, new_balance: Decimal, currency: str) -> str:
     """Confirm a debit to the admin."""
-    return (
-        f"✅ Debited <b>{money(amount, currency)}</b> from {who}.\n"
-        f"Their balance is now {money(new_balance, currency)}."
+    return _("✅ Debited <b>{amount}</b> from {who}.\nTheir balance is now {balance}.").format(
+        amount=money(amount, currency), who=who, balance=money(new_balance, currency)
     )
 
 
 def debit_too_large(who: str, amount: Decimal, current: Decimal, currency: str) -> str:
     """Refuse a debit larger than the balance."""
-    return (
-        f"❌ Cannot debit {money(amount, currency)} from {who}: their balance is only "
-        f"{money(current, currency)}. Nothing was changed."
-    )
+    return _(
+        "❌ Cannot debit {amount} from {who}: their balance is only {balance}. "
+        "Nothing was changed."
+    ).format(amount=money(amount, currency), who=who, balance=money(current, currency))
 
 
 def you_were_credited(amount: Decimal, reason: str, new_balance: Decimal, currency: str) -> str:
     """Tell a customer money was added to their balance."""
-    return (
-        f"💰 <b>{money(amount, currency)}</b> was added to your balance "
-        f"({escape(clip(reason, REASON_SHOWN))}).\n"
-        f"Your balance: {money(new_balance, currency)}."
+    return _(
+        "💰 <b>{amount}</b> was added to your balance ({reason}).\nYour balance: {balance}."
+    ).format(
+        amount=money(amount, currency),
+        reason=escape(clip(reason, REASON_SHOWN)),
+        balance=money(new_balance, currency),
     )
 
 
 def you_were_debited(amount: Decimal, reason: str, new_balance: Decimal, currency: str) -> str:
     """Tell a customer money was taken from their balance."""
-    return (
-        f"💰 <b>{money(amount, currency)}</b> was deducted from your balance "
-        f"({escape(clip(reason, REASON_SHOWN))}).\nYour balance: {money(new_balance, currency)}."
+    return _(
+        "💰 <b>{amount}</b> was deducted from your balance ({reason}).\nYour balance: {balance}."
+    ).format(
+        amount=money(amount, currency),
+        reason=escape(clip(reason, REASON_SHOWN)),
+        balance=money(new_balance, currency),
     )
 
 
-NOT_NOTIFIED = "(I could not tell them: they have blocked the bot or never started it.)"
-SYNC_STARTED = "🔄 Syncing the panels' catalogs…"
-SYNC_NO_PANELS = "There is no panel configured, so there is nothing to sync."
+NOT_NOTIFIED = N_("(I could not tell them: they have blocked the bot or never started it.)")
+SYNC_STARTED = N_("🔄 Syncing the panels' catalogs…")
+SYNC_NO_PANELS = N_("There is no panel configured, so there is nothing to sync.")
 
 
 def sync_report(reports: Sequence[tuple[str, bool, int, str | None]]) -> str:
     """Report a catalog sync per panel: (panel, ok, services, error)."""
-    lines = ["🔄 <b>Catalog sync finished</b>"]
+    lines = [_("🔄 <b>Catalog sync finished</b>")]
     for panel, ok, services, error in reports:
+        name = escape(clip(panel, NAME_SHOWN))
         if ok:
-            lines.append(f"✅ {escape(clip(panel, NAME_SHOWN))}: {services} services")
+            lines.append(
+                ngettext(
+                    "✅ {panel}: {count} service", "✅ {panel}: {count} services", services
+                ).format(panel=name, count=i18n.number(services))
+            )
         else:
             lines.append(
-                f"❌ {escape(clip(panel, NAME_SHOWN))}: "
-                f"{escape(clip(error or 'failed', PANEL_WORDS_SHOWN))} "
-                "(its last good catalog stays on sale)"
+                _("❌ {panel}: {error} (its last good catalog stays on sale)").format(
+                    panel=name, error=escape(clip(error or _("failed"), PANEL_WORDS_SHOWN))
+                )
             )
     return fit("\n".join(lines))
 
@@ -236,65 +264,117 @@ NAME_SHOWN = 80
 REASON_SHOWN = 100
 QUOTED_SHOWN = 40  # what an admin typed, quoted back in a refusal
 PANEL_WORDS_SHOWN = 300  # a panel's error in an admin's report
-PANELS_STARTED = "🏦 Asking the panels for their balance…"
-PANELS_NONE = "There is no panel configured."
-USER_USAGE = (
+PANELS_STARTED = N_("🏦 Asking the panels for their balance…")
+PANELS_NONE = N_("There is no panel configured.")
+USER_USAGE = N_(
     "Usage: <code>/user &lt;user ID or @username&gt;</code>\nExample: <code>/user @ann</code>"
 )
 
 
 def panel_money(amount: Decimal, currency: str) -> str:
     """Show a panel's balance exactly as the panel gave it (at least two decimals)."""
-    cents = amount.quantize(Decimal("0.01"))
-    shown = cents if cents == amount else amount.normalize()
-    unit = f" {escape(currency)}" if currency else ""
-    return f"{shown:,f}{unit}"
+    shown = i18n.number(amount, "#,##0.00############")
+    return f"{shown} {escape(currency)}" if currency else shown
 
 
 def _yes_no(flag: bool) -> str:
     return "✅" if flag else "❌"
 
 
+def _panel_balance(panel: PanelOverview, currency: str) -> list[str]:
+    if panel.balance is None:
+        if not panel.balance_offered:
+            return [_("💰 Balance: not offered by this panel")]
+        error = clip(panel.balance_error or _("failed"), PANEL_WORDS_SHOWN)
+        return [_("💰 Balance: ❌ {error}").format(error=escape(error))]
+    panel_currency = panel.balance.currency or currency
+    lines = [
+        _("💰 Balance: <b>{amount}</b>").format(
+            amount=panel_money(panel.balance.amount, panel_currency)
+        )
+    ]
+    if panel.low_balance:
+        lines.append(
+            _(
+                "⚠️ <b>Low balance</b>: the last 24 hours of orders cost {spent}; top the panel up."
+            ).format(spent=panel_money(panel.spent_last_day, panel_currency))
+        )
+    return lines
+
+
+def _panel_catalog(panel: PanelOverview) -> str:
+    on_sale = i18n.number(panel.services_on_sale)
+    if panel.synced_at is None:
+        if panel.services_listed != panel.services_on_sale:
+            text = ngettext(
+                "📚 Catalog: {count} service on sale ({listed} listed) · never synced",
+                "📚 Catalog: {count} services on sale ({listed} listed) · never synced",
+                panel.services_on_sale,
+            )
+        else:
+            text = ngettext(
+                "📚 Catalog: {count} service on sale · never synced",
+                "📚 Catalog: {count} services on sale · never synced",
+                panel.services_on_sale,
+            )
+    elif panel.services_listed != panel.services_on_sale:
+        text = ngettext(
+            "📚 Catalog: {count} service on sale ({listed} listed) · synced {when}",
+            "📚 Catalog: {count} services on sale ({listed} listed) · synced {when}",
+            panel.services_on_sale,
+        )
+    else:
+        text = ngettext(
+            "📚 Catalog: {count} service on sale · synced {when}",
+            "📚 Catalog: {count} services on sale · synced {when}",
+            panel.services_on_sale,
+        )
+    when = "" if panel.synced_at is None else moment(panel.synced_at)
+    return text.format(count=on_sale, listed=i18n.number(panel.services_listed), when=when)
+
+
+def _panel_sync(panel: PanelOverview) -> str:
+    # English keeps "failure(s)" in both forms; other languages get their real plural forms.
+    failures = i18n.number(panel.failures)
+    if panel.backing_off:
+        return ngettext(
+            "⏸ Status sync: backing off after {count} failure(s) in a row",
+            "⏸ Status sync: backing off after {count} failure(s) in a row",
+            panel.failures,
+        ).format(count=failures)
+    if panel.failures:
+        return ngettext(
+            "⚠️ Status sync: retrying after {count} failure(s) in a row",
+            "⚠️ Status sync: retrying after {count} failure(s) in a row",
+            panel.failures,
+        ).format(count=failures)
+    return _("🔄 Status sync: no recent failures")
+
+
 def panel_block(panel: PanelOverview, currency: str) -> str:
     """Describe one panel for the owner: balance, catalog, orders, status sync, actions."""
     lines = [f"<b>{escape(clip(panel.name, NAME_SHOWN))}</b> · {escape(panel.dialect)}"]
-    if panel.balance is not None:
-        panel_currency = panel.balance.currency or currency
-        lines.append(f"💰 Balance: <b>{panel_money(panel.balance.amount, panel_currency)}</b>")
-        if panel.low_balance:
-            lines.append(
-                f"⚠️ <b>Low balance</b>: the last 24 hours of orders cost "
-                f"{panel_money(panel.spent_last_day, panel_currency)}; top the panel up."
-            )
-    elif not panel.balance_offered:
-        lines.append("💰 Balance: not offered by this panel")
-    else:
-        error = clip(panel.balance_error or "failed", PANEL_WORDS_SHOWN)
-        lines.append(f"💰 Balance: ❌ {escape(error)}")
-    listed = (
-        f" ({panel.services_listed} listed)"
-        if panel.services_listed != panel.services_on_sale
-        else ""
-    )
-    synced = "never synced" if panel.synced_at is None else f"synced {_moment(panel.synced_at)}"
-    lines.append(f"📚 Catalog: {panel.services_on_sale} services on sale{listed} · {synced}")
-    lines.append(f"📦 Orders: {panel.active_orders} active · {panel.held_orders} held for review")
-    if panel.backing_off:
-        lines.append(f"⏸ Status sync: backing off after {panel.failures} failure(s) in a row")
-    elif panel.failures:
-        lines.append(f"⚠️ Status sync: retrying after {panel.failures} failure(s) in a row")
-    else:
-        lines.append("🔄 Status sync: no recent failures")
+    lines += _panel_balance(panel, currency)
+    lines.append(_panel_catalog(panel))
     lines.append(
-        f"🛠 Refill {_yes_no(panel.refill)} · Cancel {_yes_no(panel.cancel)} · "
-        f"Drip-feed {_yes_no(panel.dripfeed)}"
+        _("📦 Orders: {active} active · {held} held for review").format(
+            active=i18n.number(panel.active_orders), held=i18n.number(panel.held_orders)
+        )
+    )
+    lines.append(_panel_sync(panel))
+    lines.append(
+        _("🛠 Refill {refill} · Cancel {cancel} · Drip-feed {dripfeed}").format(
+            refill=_yes_no(panel.refill),
+            cancel=_yes_no(panel.cancel),
+            dripfeed=_yes_no(panel.dripfeed),
+        )
     )
     return "\n".join(lines)
 
 
 def panels_report(panels: Sequence[PanelOverview], currency: str) -> list[str]:
     """The /panels answer, one block per panel, split into messages Telegram accepts."""
-    header = f"🏦 <b>Panels</b> ({len(panels)})"
+    header = _("🏦 <b>Panels</b> ({count})").format(count=i18n.number(len(panels)))
     messages: list[str] = []
     current = header
     for panel in panels:
@@ -312,10 +392,14 @@ def _entry_line(
     amount: Decimal, kind: str, reason: str, admin_id: int | None, when: datetime, currency: str
 ) -> str:
     sign = "+" if amount > 0 else "−"
-    label = _KIND_LABELS.get(kind, kind.capitalize())
     detail = f": {escape(clip(reason, REASON_SHOWN))}" if reason else ""
-    by = f" · by admin <code>{admin_id}</code>" if admin_id is not None else ""
-    return f"{sign}{money(abs(amount), currency)} · {escape(label)}{detail}{by} · {_moment(when)}"
+    by = (
+        " · " + _("by admin <code>{admin_id}</code>").format(admin_id=admin_id)
+        if admin_id is not None
+        else ""
+    )
+    label = escape(_kind_label(kind))
+    return f"{sign}{money(abs(amount), currency)} · {label}{detail}{by} · {moment(when)}"
 
 
 def customer_report(overview: CustomerOverview, currency: str, payments_block: str = "") -> str:
@@ -323,14 +407,14 @@ def customer_report(overview: CustomerOverview, currency: str, payments_block: s
     user = overview.user
     lines = [
         f"👤 {customer(user.first_name, user.username, user.user_id)}",
-        f"Registered {_moment(user.created_at)}",
-        "🚫 Blocked: yes (they blocked the bot)" if user.is_blocked else "Blocked: no",
-        f"💰 Balance: <b>{money(overview.balance, currency)}</b>",
+        _("Registered {when}").format(when=moment(user.created_at)),
+        _("🚫 Blocked: yes (they blocked the bot)") if user.is_blocked else _("Blocked: no"),
+        _("💰 Balance: <b>{amount}</b>").format(amount=money(overview.balance, currency)),
         "",
-        "<b>Latest ledger entries</b>",
+        _("<b>Latest ledger entries</b>"),
     ]
     if not overview.entries:
-        lines.append("None yet.")
+        lines.append(_("None yet."))
     for entry in overview.entries:
         lines.append(
             _entry_line(
@@ -339,12 +423,17 @@ def customer_report(overview: CustomerOverview, currency: str, payments_block: s
         )
     if payments_block:
         lines += ["", payments_block]
-    lines += ["", f"<b>Latest orders</b> ({len(overview.orders)} of {overview.order_count})"]
-    if not overview.orders:
-        lines[-1] = "<b>Latest orders</b>"
-        lines.append("None yet.")
+    if overview.orders:
+        lines += [
+            "",
+            _("<b>Latest orders</b> ({shown} of {total})").format(
+                shown=i18n.number(len(overview.orders)), total=i18n.number(overview.order_count)
+            ),
+        ]
+    else:
+        lines += ["", _("<b>Latest orders</b>"), _("None yet.")]
     for order in overview.orders:
-        charged = "" if order.charged else " (not charged)"
+        charged = " " + _("(not charged)") if not order.charged else ""
         lines.append(
             f"#{order.order_id} · {escape(clip(order.service_name, NAME_SHOWN))} · "
             f"{escape(notification_texts.status_label(order.status))} · "
@@ -355,23 +444,31 @@ def customer_report(overview: CustomerOverview, currency: str, payments_block: s
 
 def your_id(user_id: int, *, is_admin: bool, owner_setup: bool) -> str:
     """Tell a user their Telegram ID; explain ``ADMIN_IDS`` only while no admin is set up."""
-    text = f"🆔 Your Telegram user ID: <code>{user_id}</code>"
+    text = _("🆔 Your Telegram user ID: <code>{user_id}</code>").format(user_id=user_id)
     if is_admin:
-        return text + "\nYou are an administrator of this bot."
+        return text + "\n" + _("You are an administrator of this bot.")
     if owner_setup:
         # No admin is configured yet, so whoever asks is most likely the owner setting up.
         return (
-            text + "\n\nThis bot has no administrator yet. If you own it, put this number in "
-            "<code>ADMIN_IDS</code> in its settings (the <code>.env</code> file; several IDs "
-            "separated by commas) and restart it: you get the admin commands."
+            text
+            + "\n\n"
+            + _(
+                "This bot has no administrator yet. If you own it, put this number in "
+                "<code>ADMIN_IDS</code> in its settings (the <code>.env</code> file; several "
+                "IDs separated by commas) and restart it: you get the admin commands."
+            )
         )
-    return text + "\n\nGive this number to the shop's administrator when you ask for a top-up."
+    return (
+        text
+        + "\n\n"
+        + _("Give this number to the shop's administrator when you ask for a top-up.")
+    )
 
 
 # ---------------------------------------------------------------- errors and stale buttons
 
-BUTTON_INVALID = "This button is no longer valid. Please use the menu again: /menu"
-SOMETHING_WENT_WRONG = (
+BUTTON_INVALID = N_("This button is no longer valid. Please use the menu again: /menu")
+SOMETHING_WENT_WRONG = N_(
     "😔 Sorry, something went wrong on our side. Please try again in a minute; "
     "if it keeps happening, contact the shop's administrator."
 )
@@ -379,7 +476,7 @@ SOMETHING_WENT_WRONG = (
 
 def error_for_admin(user: str, what: str, error: str) -> str:
     """Alert an admin about an error a user hit (everything escaped here)."""
-    return (
-        f"⚠️ <b>Error</b> while handling {escape(what)} from {escape(user)}:\n"
-        f"<code>{escape(error)}</code>\nDetails are in the log."
-    )
+    return _(
+        "⚠️ <b>Error</b> while handling {what} from {user}:\n"
+        "<code>{error}</code>\nDetails are in the log."
+    ).format(what=escape(what), user=escape(user), error=escape(error))

@@ -2,13 +2,16 @@
 
 Display only: what is charged is quantized once, in ``bot.services``, and is already whole
 cents, so showing it never rounds it. Rates (per 1000 units or per package) can be fractions
-of a cent; they keep enough digits to be told apart.
+of a cent; they keep enough digits to be told apart. Both are written the way the reader's
+language writes numbers (``bot.i18n``), always rounding half up.
 """
 
 from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
 from html import escape
+
+from bot import i18n
 
 CENT = Decimal("0.01")
 # A rate below 1 shows this many significant digits (0.0123, 0.456); from 1 up, cents.
@@ -17,7 +20,7 @@ RATE_SIGNIFICANT_DIGITS = 3
 
 def money(amount: Decimal, currency: str) -> str:
     """Show an amount of money to the cent (half up) with its currency, HTML-escaped."""
-    return f"{amount.quantize(CENT, rounding=ROUND_HALF_UP):,} {escape(currency)}"
+    return escape(i18n.money(amount, currency))
 
 
 def rate(amount: Decimal) -> str:
@@ -28,7 +31,5 @@ def rate(amount: Decimal) -> str:
     places = 2
     if amount and abs(amount) < 1:
         places = max(places, RATE_SIGNIFICANT_DIGITS - amount.adjusted() - 1)
-    shown = amount.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP).normalize()
-    if shown.as_tuple().exponent > -2:  # type: ignore[operator]
-        shown = shown.quantize(CENT)
-    return f"{shown:,f}"
+    shown = amount.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    return i18n.number(shown, "#,##0.00" + "#" * (places - 2))

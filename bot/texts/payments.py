@@ -1,16 +1,20 @@
 """What top-ups say to customers and admins (HTML; user text escaped).
 
 Callback answers and pre-checkout refusals are plain text (Telegram shows them as is).
+Every string is English and translated when the screen is built (``bot.i18n``); constants
+are marked with ``N_`` and shown as ``_(CONSTANT)``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from decimal import Decimal
 from html import escape
 from typing import TYPE_CHECKING
 
+from bot import i18n
+from bot.i18n import N_, _
+from bot.texts import moment
 from bot.texts.amounts import money
 
 if TYPE_CHECKING:
@@ -21,42 +25,50 @@ NOTE_SHOWN = 200
 
 # --------------------------------------------------------------------------- buttons
 
-BTN_TOP_UP = "💳 Top up"
-BTN_BACK_TO_ORDER = "🧾 Back to my order"
-BTN_OTHER_AMOUNT = "✏ Other amount"
-BTN_CANCEL = "✖ Cancel"
-BTN_STARS = "⭐ Telegram Stars"
-BTN_CRYPTO = "🪙 Crypto (Crypto Pay)"
-BTN_MANUAL = "🧾 Bank transfer / receipt"
-BTN_PAY_CRYPTO = "🪙 Pay"
-BTN_CHECK_PAYMENT = "🔄 I have paid"
-BTN_APPROVE = "✅ Approve"
-BTN_REJECT = "❌ Reject"
-BTN_BACK = "⬅ Back"
+BTN_TOP_UP = N_("💳 Top up")
+BTN_BACK_TO_ORDER = N_("🧾 Back to my order")
+BTN_OTHER_AMOUNT = N_("✏ Other amount")
+BTN_CANCEL = N_("✖ Cancel")
+BTN_STARS = N_("⭐ Telegram Stars")
+BTN_CRYPTO = N_("🪙 Crypto (Crypto Pay)")
+BTN_MANUAL = N_("🧾 Bank transfer / receipt")
+BTN_PAY_CRYPTO = N_("🪙 Pay")
+BTN_CHECK_PAYMENT = N_("🔄 I have paid")
+BTN_APPROVE = N_("✅ Approve")
+BTN_REJECT = N_("❌ Reject")
+BTN_BACK = N_("⬅ Back")
 
 # Reasons an admin picks from when rejecting a receipt (code → what the customer reads).
+# The English reason is stored as the payment's note and translated when it is shown.
 REJECT_REASONS: dict[str, str] = {
-    "notfound": "the payment was not found on our side",
-    "amount": "the amount does not match the receipt",
-    "unreadable": "the receipt could not be read",
+    "notfound": N_("the payment was not found on our side"),
+    "amount": N_("the amount does not match the receipt"),
+    "unreadable": N_("the receipt could not be read"),
 }
+
+
+def reject_reason(note: str | None) -> str:
+    """A rejection reason in the reader's language (an admin's own words stay as typed)."""
+    if not note:
+        return ""
+    return _(note) if note in REJECT_REASONS.values() else note
 
 
 def top_up_amount_button(amount: Decimal, currency: str, *, missing: bool) -> str:
     """The button for one amount (the order's missing amount is marked)."""
     label = money(amount, currency)
-    return f"{label} (what is missing)" if missing else label
+    return _("{amount} (what is missing)").format(amount=label) if missing else label
 
 
 def stars_button(stars: int) -> str:
     """The Stars method with its price."""
-    return f"{BTN_STARS} · {stars:,} ⭐"
+    return f"{_(BTN_STARS)} · {i18n.number(stars)} ⭐"
 
 
 # --------------------------------------------------------------------------- support
 
-HOW_TO_ADD = "Tap <b>Top up</b> to add money."
-HELP_TOP_UP = (
+HOW_TO_ADD = N_("Tap <b>Top up</b> to add money.")
+HELP_TOP_UP = N_(
     "To add money, tap <b>Top up</b> under /balance (or send /topup). /paysupport helps with "
     "a payment, /terms shows the terms."
 )
@@ -66,7 +78,7 @@ def support_line(contact: str) -> str:
     """Where to ask for help, when the owner gave a contact."""
     if not contact.strip():
         return ""
-    return f"🆘 Help with payments: {escape(contact.strip())}"
+    return _("🆘 Help with payments: {contact}").format(contact=escape(contact.strip()))
 
 
 def support_suffix(contact: str) -> str:
@@ -88,126 +100,146 @@ def choose_amount(
     minimum: Decimal, maximum: Decimal, currency: str, missing: Decimal | None
 ) -> str:
     """Ask how much to top up."""
-    lines = ["💳 <b>Top up your balance</b>"]
+    lines = [_("💳 <b>Top up your balance</b>")]
     if missing is not None:
-        lines.append(f"Your order needs {money(missing, currency)} more.")
+        lines.append(_("Your order needs {amount} more.").format(amount=money(missing, currency)))
     lines.append(
-        f"How much would you like to add? From {money(minimum, currency)} "
-        f"to {money(maximum, currency)}."
+        _("How much would you like to add? From {minimum} to {maximum}.").format(
+            minimum=money(minimum, currency), maximum=money(maximum, currency)
+        )
     )
     return "\n".join(lines)
 
 
 def type_amount(minimum: Decimal, maximum: Decimal, currency: str) -> str:
     """Ask for a typed amount."""
-    return (
-        f"✏ Send the amount in {escape(currency)}, from {money(minimum, currency)} to "
-        f"{money(maximum, currency)} (for example <code>15</code> or <code>7.50</code>)."
+    return _(
+        "✏ Send the amount in {currency}, from {minimum} to {maximum} "
+        "(for example <code>15</code> or <code>7.50</code>)."
+    ).format(
+        currency=escape(currency),
+        minimum=money(minimum, currency),
+        maximum=money(maximum, currency),
     )
 
 
 def bad_amount(text: str) -> str:
     """Refuse a typed amount that is not a number."""
     shown = text if len(text) <= 40 else text[:39] + "…"
-    return (
-        f"⚠ “{escape(shown)}” is not an amount: send a number with at most two decimals, "
+    return _(
+        "⚠ “{typed}” is not an amount: send a number with at most two decimals, "
         "like <code>15</code> or <code>7.50</code>."
-    )
+    ).format(typed=escape(shown))
 
 
 def amount_out_of_range(amount: Decimal, minimum: Decimal, maximum: Decimal, currency: str) -> str:
     """Refuse a typed amount outside the limits."""
-    return (
-        f"⚠ {money(amount, currency)} is outside the limits: send an amount from "
-        f"{money(minimum, currency)} to {money(maximum, currency)}."
+    return _(
+        "⚠ {amount} is outside the limits: send an amount from {minimum} to {maximum}."
+    ).format(
+        amount=money(amount, currency),
+        minimum=money(minimum, currency),
+        maximum=money(maximum, currency),
     )
 
 
 def choose_method(amount: Decimal, currency: str) -> str:
     """Ask how to pay."""
-    return f"💳 Top up <b>{money(amount, currency)}</b>. How would you like to pay?"
+    return _("💳 Top up <b>{amount}</b>. How would you like to pay?").format(
+        amount=money(amount, currency)
+    )
 
 
-NO_METHOD = "Top-ups are not available right now. Please contact the shop's administrator."
-METHOD_OFF = "This way to pay is not available any more. Please choose another one."
-TOPUP_CANCELLED = "Top-up cancelled. Nothing was charged."
-TOPUP_EXPIRED = (
+NO_METHOD = N_("Top-ups are not available right now. Please contact the shop's administrator.")
+METHOD_OFF = N_("This way to pay is not available any more. Please choose another one.")
+TOPUP_CANCELLED = N_("Top-up cancelled. Nothing was charged.")
+TOPUP_EXPIRED = N_(
     "The top-up was left unfinished for a while, so it was closed. Nothing was charged."
 )
-SEND_AMOUNT_TEXT = "Please send the amount as a number, or /cancel."
+SEND_AMOUNT_TEXT = N_("Please send the amount as a number, or /cancel.")
 
 
 # --------------------------------------------------------------------------- Stars
 
 
+def _plain_amount(amount: Decimal) -> str:
+    """An amount for an invoice: two decimals, no grouping (Telegram shows it as is)."""
+    return i18n.number(amount.quantize(Decimal("0.01")), "0.00")
+
+
 def stars_title(amount: Decimal, currency: str) -> str:
     """The invoice title (plain text, at most 32 characters)."""
-    return f"Top-up {amount.quantize(Decimal('0.01'))} {currency}"[:32]
+    return _("Top-up {amount} {currency}").format(amount=_plain_amount(amount), currency=currency)[
+        :32
+    ]
 
 
 def stars_description(amount: Decimal, currency: str, stars: int) -> str:
     """The invoice description (plain text, at most 255 characters)."""
-    return (
-        f"Adds {amount.quantize(Decimal('0.01'))} {currency} to your balance in this shop "
-        f"for {stars} Stars. Use it to pay for orders."
-    )[:255]
+    return _(
+        "Adds {amount} {currency} to your balance in this shop for {stars} Stars. "
+        "Use it to pay for orders."
+    ).format(amount=_plain_amount(amount), currency=currency, stars=stars)[:255]
 
 
-STARS_LABEL = "Balance top-up"
+STARS_LABEL = N_("Balance top-up")
 
 
 def stars_invoice_sent(amount: Decimal, currency: str, stars: int, ttl_minutes: int) -> str:
     """Explain the invoice just sent."""
-    return (
-        f"⭐ Pay <b>{stars:,} Stars</b> with the invoice below to add "
-        f"<b>{money(amount, currency)}</b> to your balance. It can be paid for "
-        f"{ttl_minutes} minutes."
-    )
+    return _(
+        "⭐ Pay <b>{stars} Stars</b> with the invoice below to add <b>{amount}</b> to your "
+        "balance. It can be paid for {minutes} minutes."
+    ).format(stars=i18n.number(stars), amount=money(amount, currency), minutes=ttl_minutes)
 
 
 def stars_too_much(largest: Decimal, currency: str) -> str:
     """Refuse an amount over Telegram's Stars limit for one invoice."""
-    return (
+    return _(
         "⚠ That amount is more Stars than Telegram allows in one payment: top up at most "
-        f"{money(largest, currency)} at a time."
-    )
+        "{amount} at a time."
+    ).format(amount=money(largest, currency))
 
 
-PRE_CHECKOUT_UNKNOWN = "This invoice is not from this shop's top-ups. Nothing was charged."
-PRE_CHECKOUT_NOT_YOURS = "This invoice belongs to another customer. Nothing was charged."
-PRE_CHECKOUT_STALE = (
+PRE_CHECKOUT_UNKNOWN = N_("This invoice is not from this shop's top-ups. Nothing was charged.")
+PRE_CHECKOUT_NOT_YOURS = N_("This invoice belongs to another customer. Nothing was charged.")
+PRE_CHECKOUT_STALE = N_(
     "This invoice has expired or was already paid. Please start a new top-up. Nothing was charged."
 )
-PRE_CHECKOUT_PRICE = "The price of this invoice changed. Please start a new top-up."
-PRE_CHECKOUT_BUSY = "Sorry, we could not check this payment right now. Please try again."
+PRE_CHECKOUT_PRICE = N_("The price of this invoice changed. Please start a new top-up.")
+PRE_CHECKOUT_BUSY = N_("Sorry, we could not check this payment right now. Please try again.")
 
 
 def credited(payment: Payment, balance: Decimal, currency: str) -> str:
     """Tell the customer their payment reached the balance."""
-    return (
-        f"✅ Payment received: <b>{money(payment.amount, currency)}</b> added to your balance "
-        f"(payment #{payment.payment_id}).\n👛 Your balance: <b>{money(balance, currency)}</b>"
+    return _(
+        "✅ Payment received: <b>{amount}</b> added to your balance (payment #{payment_id})."
+        "\n👛 Your balance: <b>{balance}</b>"
+    ).format(
+        amount=money(payment.amount, currency),
+        payment_id=payment.payment_id,
+        balance=money(balance, currency),
     )
 
 
 def duplicate(payment: Payment, balance: Decimal, currency: str) -> str:
     """The same payment notice came again: nothing more was added."""
-    return (
-        f"This payment (#{payment.payment_id}) was already added to your balance.\n"
-        f"👛 Your balance: <b>{money(balance, currency)}</b>"
-    )
+    return _(
+        "This payment (#{payment_id}) was already added to your balance.\n"
+        "👛 Your balance: <b>{balance}</b>"
+    ).format(payment_id=payment.payment_id, balance=money(balance, currency))
 
 
 def unmatched(payment: Payment) -> str:
     """Stars arrived that match no open top-up: an admin will settle them."""
-    return (
-        f"⚠ We received your payment of {payment.stars:,} Stars (payment "
-        f"#{payment.payment_id}), but it does not match an open top-up. The shop's "
-        "administrator has been told and will add it to your balance or refund it."
-    )
+    return _(
+        "⚠ We received your payment of {stars} Stars (payment #{payment_id}), but it does "
+        "not match an open top-up. The shop's administrator has been told and will add it "
+        "to your balance or refund it."
+    ).format(stars=i18n.number(payment.stars), payment_id=payment.payment_id)
 
 
-PAYSUPPORT = (
+PAYSUPPORT = N_(
     "🆘 <b>Payment support</b>\n\n"
     "Problems with a top-up? Tell us the payment number (shown when it was received, and "
     "under /balance) and what went wrong; we answer every request. Telegram support cannot "
@@ -218,10 +250,10 @@ PAYSUPPORT = (
 def terms(currency: str, custom: str) -> str:
     """The shop's terms for payments."""
     if custom.strip():
-        return f"📄 <b>Terms</b>\n\n{escape(custom.strip())}"
-    return (
+        return _("📄 <b>Terms</b>") + f"\n\n{escape(custom.strip())}"
+    return _(
         "📄 <b>Terms</b>\n\n"
-        f"• Top-ups add money to your balance in this shop, in {escape(currency)}, and are "
+        "• Top-ups add money to your balance in this shop, in {currency}, and are "
         "used only to pay for orders placed here.\n"
         "• A top-up paid in Telegram Stars can be refunded by the shop while its money has "
         "not been spent; ask through /paysupport.\n"
@@ -230,7 +262,7 @@ def terms(currency: str, custom: str) -> str:
         "• Delivery times and results depend on the service you choose; its card says what "
         "to expect.\n"
         "• For any problem with a payment, use /paysupport."
-    )
+    ).format(currency=escape(currency))
 
 
 # --------------------------------------------------------------------------- Crypto Pay
@@ -238,30 +270,35 @@ def terms(currency: str, custom: str) -> str:
 
 def crypto_invoice(amount: Decimal, currency: str, assets: Sequence[str], ttl_minutes: int) -> str:
     """Explain the Crypto Pay invoice just created."""
-    accepted = ", ".join(escape(a) for a in assets)
-    return (
-        f"🪙 Pay <b>{money(amount, currency)}</b> in crypto ({accepted}) through Crypto Pay "
-        f"with the button below. The invoice can be paid for {ttl_minutes} minutes; the "
-        "money reaches your balance a moment after you pay."
+    return _(
+        "🪙 Pay <b>{amount}</b> in crypto ({assets}) through Crypto Pay with the button "
+        "below. The invoice can be paid for {minutes} minutes; the money reaches your "
+        "balance a moment after you pay."
+    ).format(
+        amount=money(amount, currency),
+        assets=", ".join(escape(a) for a in assets),
+        minutes=ttl_minutes,
     )
 
 
-CRYPTO_UNAVAILABLE = (
+CRYPTO_UNAVAILABLE = N_(
     "😔 Crypto payments are not available right now. Please try again later or choose "
     "another way to pay. Nothing was charged."
 )
-CRYPTO_CHECK_FAILED = "We could not check the payment right now. Please try again in a minute."
+CRYPTO_CHECK_FAILED = N_("We could not check the payment right now. Please try again in a minute.")
 
 
 def crypto_description(amount: Decimal, currency: str) -> str:
     """The invoice description Crypto Pay shows the payer."""
-    return f"Balance top-up: {amount.quantize(Decimal('0.01'))} {currency}"
+    return _("Balance top-up: {amount} {currency}").format(
+        amount=_plain_amount(amount), currency=currency
+    )
 
 
-CRYPTO_NOT_PAID_YET = "Not paid yet. If you have just paid, give it a minute."
-CRYPTO_EXPIRED = "This invoice has expired. Please start a new top-up."
-CHECK_DONE = "✅ Received: the money is on your balance."
-NO_ORDER_WAITING = "That order is no longer waiting. Start a new one from the menu: /menu"
+CRYPTO_NOT_PAID_YET = N_("Not paid yet. If you have just paid, give it a minute.")
+CRYPTO_EXPIRED = N_("This invoice has expired. Please start a new top-up.")
+CHECK_DONE = N_("✅ Received: the money is on your balance.")
+NO_ORDER_WAITING = N_("That order is no longer waiting. Start a new one from the menu: /menu")
 
 
 # --------------------------------------------------------------------------- manual receipts
@@ -269,125 +306,166 @@ NO_ORDER_WAITING = "That order is no longer waiting. Start a new one from the me
 
 def manual_instructions(amount: Decimal, currency: str, instructions: str) -> str:
     """Show the owner's payment details and ask for the receipt."""
-    return (
-        f"🧾 <b>Top up {money(amount, currency)} by transfer</b>\n\n"
-        f"{escape(instructions.strip())}\n\n"
+    head = _("🧾 <b>Top up {amount} by transfer</b>").format(amount=money(amount, currency))
+    ask = _(
         "When you have paid, send a <b>photo of the receipt</b> or the <b>transaction "
         "reference</b> here. An administrator checks it and adds the money to your balance."
     )
+    return f"{head}\n\n{escape(instructions.strip())}\n\n{ask}"
 
 
-RECEIPT_NEEDS_PROOF = (
+RECEIPT_NEEDS_PROOF = N_(
     "Please send a photo of the receipt or the transaction reference as text, or /cancel."
 )
 
 
 def receipt_received(payment: Payment, currency: str) -> str:
     """Confirm the receipt is waiting for an admin."""
-    return (
-        f"📨 Thank you! Your receipt for <b>{money(payment.amount, currency)}</b> "
-        f"(payment #{payment.payment_id}) was sent to the shop's administrator. You will be "
-        "told here as soon as it is checked."
-    )
+    return _(
+        "📨 Thank you! Your receipt for <b>{amount}</b> (payment #{payment_id}) was sent to "
+        "the shop's administrator. You will be told here as soon as it is checked."
+    ).format(amount=money(payment.amount, currency), payment_id=payment.payment_id)
 
 
 def _cut(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def _receipt_head(payment: Payment, who: str) -> str:
+    return _("🧾 <b>Receipt #{payment_id}</b> from {who}").format(
+        payment_id=payment.payment_id, who=who
+    )
+
+
 def receipt_card(payment: Payment, who: str, currency: str) -> str:
     """The admins' card about a receipt (fits a photo caption: under 1024 characters)."""
     lines = [
-        f"🧾 <b>Receipt #{payment.payment_id}</b> from {who}",
-        f"Amount claimed: <b>{money(payment.amount, currency)}</b>",
+        _receipt_head(payment, who),
+        _("Amount claimed: <b>{amount}</b>").format(amount=money(payment.amount, currency)),
     ]
     if payment.reference:
-        lines.append(f"Reference: {escape(_cut(payment.reference, REFERENCE_SHOWN))}")
+        lines.append(
+            _("Reference: {reference}").format(
+                reference=escape(_cut(payment.reference, REFERENCE_SHOWN))
+            )
+        )
     lines.append(
-        f"Other amount: <code>/approve {payment.payment_id} 12.50</code> · "
-        f"own reason: <code>/reject {payment.payment_id} reason</code>"
+        _(
+            "Other amount: <code>/approve {payment_id} 12.50</code> · "
+            "own reason: <code>/reject {payment_id} reason</code>"
+        ).format(payment_id=payment.payment_id)
     )
     return "\n".join(lines)
 
 
 def receipt_decided(payment: Payment, who: str, currency: str, admin: str) -> str:
     """A receipt card after the decision (shown on every admin's card)."""
-    head = f"🧾 <b>Receipt #{payment.payment_id}</b> from {who}"
+    head = _receipt_head(payment, who)
     if payment.state.value in ("credited", "refunded"):
-        return (
-            f"{head}\n✅ Approved by {admin}: <b>{money(payment.amount, currency)}</b> credited."
+        decision = _("✅ Approved by {admin}: <b>{amount}</b> credited.").format(
+            admin=admin, amount=money(payment.amount, currency)
         )
-    reason = escape(_cut(payment.note or "", NOTE_SHOWN))
-    return f"{head}\n❌ Rejected by {admin}: {reason}"
+    else:
+        reason = escape(_cut(reject_reason(payment.note), NOTE_SHOWN))
+        decision = _("❌ Rejected by {admin}: {reason}").format(admin=admin, reason=reason)
+    return f"{head}\n{decision}"
 
 
-CHOOSE_REJECT_REASON = "Why is it rejected? The customer is told the reason."
+CHOOSE_REJECT_REASON = N_("Why is it rejected? The customer is told the reason.")
+
+# How a payment's state reads inside an admin's sentence (English: the state's own name).
+_STATE_WORDS = {
+    "created": N_("created"),
+    "paid": N_("paid"),
+    "credited": N_("credited"),
+    "rejected": N_("rejected"),
+    "expired": N_("expired"),
+    "refunded": N_("refunded"),
+}
+
+
+def _state_word(payment: Payment) -> str:
+    word = _STATE_WORDS.get(payment.state.value)
+    return _(word) if word else payment.state.value
 
 
 def already_decided(payment: Payment) -> str:
     """Answer a late decision (plain text)."""
     if payment.state.value == "rejected":
-        return f"Payment #{payment.payment_id} was already rejected."
-    return f"Payment #{payment.payment_id} was already approved ({payment.state.value})."
+        return _("Payment #{payment_id} was already rejected.").format(
+            payment_id=payment.payment_id
+        )
+    return _("Payment #{payment_id} was already approved ({state}).").format(
+        payment_id=payment.payment_id, state=_state_word(payment)
+    )
 
 
 def you_were_rejected(payment: Payment, currency: str) -> str:
     """Tell the customer their receipt was rejected, and why."""
-    return (
-        f"❌ Your receipt for {money(payment.amount, currency)} (payment "
-        f"#{payment.payment_id}) was not accepted: {escape(_cut(payment.note or '', NOTE_SHOWN))}."
-        "\nNothing was added to your balance. If you think this is a mistake, use /paysupport."
+    return _(
+        "❌ Your receipt for {amount} (payment #{payment_id}) was not accepted: {reason}.\n"
+        "Nothing was added to your balance. If you think this is a mistake, use /paysupport."
+    ).format(
+        amount=money(payment.amount, currency),
+        payment_id=payment.payment_id,
+        reason=escape(_cut(reject_reason(payment.note), NOTE_SHOWN)),
     )
 
 
 def corrected_note(claimed: Decimal, currency: str) -> str:
-    """Record the amount the customer claimed when an admin credits another."""
+    """Record the amount the customer claimed when an admin credits another (stored, English)."""
     return f"claimed {claimed} {currency}"
 
 
-APPROVE_USAGE = (
+APPROVE_USAGE = N_(
     "Usage: <code>/approve &lt;payment number&gt; [amount]</code> (the amount if it differs "
     "from the claim)"
 )
-REJECT_USAGE = "Usage: <code>/reject &lt;payment number&gt; &lt;reason&gt;</code>"
-REFUND_USAGE = "Usage: <code>/refund &lt;payment number&gt;</code> (Telegram Stars payments)"
+REJECT_USAGE = N_("Usage: <code>/reject &lt;payment number&gt; &lt;reason&gt;</code>")
+REFUND_USAGE = N_("Usage: <code>/refund &lt;payment number&gt;</code> (Telegram Stars payments)")
 
 
 def approved_reply(payment: Payment, balance: Decimal, currency: str) -> str:
     """Confirm an approval to the deciding admin."""
-    return (
-        f"✅ Payment #{payment.payment_id} approved: {money(payment.amount, currency)} "
-        f"credited. Their balance is now {money(balance, currency)}."
+    return _(
+        "✅ Payment #{payment_id} approved: {amount} credited. Their balance is now {balance}."
+    ).format(
+        payment_id=payment.payment_id,
+        amount=money(payment.amount, currency),
+        balance=money(balance, currency),
     )
 
 
 def rejected_reply(payment: Payment) -> str:
     """Confirm a rejection to the deciding admin."""
-    return f"❌ Payment #{payment.payment_id} rejected; the customer was told."
+    return _("❌ Payment #{payment_id} rejected; the customer was told.").format(
+        payment_id=payment.payment_id
+    )
 
 
 # --------------------------------------------------------------------------- notices
 
 
 def ledger_reason(provider: str, payment_id: int) -> str:
-    """The ledger entry's reason for a credited payment."""
+    """The ledger entry's reason for a credited payment (stored, so in English)."""
     names = {"stars": "Telegram Stars", "cryptopay": "Crypto Pay", "manual": "receipt"}
     return f"{names.get(provider, provider)} payment #{payment_id}"
 
 
 def reversal_reason(payment_id: int) -> str:
-    """The ledger entry's reason for a refunded payment."""
+    """The ledger entry's reason for a refunded payment (stored, so in English)."""
     return f"payment #{payment_id} refunded"
 
 
 def _method(payment: Payment) -> str:
     if payment.provider.value == "stars":
-        return f"{payment.stars:,} Stars"
+        return _("{stars} Stars").format(stars=i18n.number(payment.stars))
     if payment.provider.value == "cryptopay":
         if payment.paid_asset and payment.paid_amount is not None:
-            return f"Crypto Pay, {payment.paid_amount.normalize():f} {escape(payment.paid_asset)}"
+            paid = i18n.number(payment.paid_amount.normalize(), "0.##########################")
+            return f"Crypto Pay, {paid} {escape(payment.paid_asset)}"
         return "Crypto Pay"
-    return "receipt"
+    return _("receipt")
 
 
 def you_were_credited(payment: Payment, balance: Decimal, currency: str) -> str:
@@ -397,160 +475,197 @@ def you_were_credited(payment: Payment, balance: Decimal, currency: str) -> str:
 
 def admin_credited(payment: Payment, who: str, balance: Decimal, currency: str) -> str:
     """Tell the admins a payment was credited."""
-    extra = f" ({escape(payment.note)})" if payment.note else ""
-    return (
-        f"💰 Payment #{payment.payment_id}: <b>{money(payment.amount, currency)}</b> from "
-        f"{who} by {_method(payment)}{extra}. Their balance: {money(balance, currency)}."
+    text = _(
+        "💰 Payment #{payment_id}: <b>{amount}</b> from {who} by {method}{note}. "
+        "Their balance: {balance}."
+    )
+    return text.format(
+        payment_id=payment.payment_id,
+        amount=money(payment.amount, currency),
+        who=who,
+        method=_method(payment),
+        note=f" ({escape(payment.note)})" if payment.note else "",
+        balance=money(balance, currency),
     )
 
 
 def admin_unmatched_stars(payment: Payment, who: str) -> str:
     """Tell the admins Stars arrived that match no open top-up."""
-    return (
-        f"⚠ Payment #{payment.payment_id}: {payment.stars:,} Stars from {who} match no open "
-        "top-up, so nothing was credited. Credit them with /credit or give the Stars back "
-        f"with <code>/refund {payment.payment_id}</code>."
-    )
+    return _(
+        "⚠ Payment #{payment_id}: {stars} Stars from {who} match no open top-up, so nothing "
+        "was credited. Credit them with /credit or give the Stars back with "
+        "<code>/refund {payment_id}</code>."
+    ).format(payment_id=payment.payment_id, stars=i18n.number(payment.stars), who=who)
 
 
 def admin_crypto_mismatch(payment: Payment, invoice_id: int) -> str:
     """A paid Crypto Pay invoice does not match its payment: an admin settles it."""
-    return (
-        f"⚠ Crypto Pay invoice {invoice_id} was paid but does not match payment "
-        f"#{payment.payment_id} (amount, currency or payload differ), so nothing was "
-        "credited. Check it in Crypto Pay and credit the customer with /credit if right."
-    )
+    return _(
+        "⚠ Crypto Pay invoice {invoice_id} was paid but does not match payment "
+        "#{payment_id} (amount, currency or payload differ), so nothing was credited. "
+        "Check it in Crypto Pay and credit the customer with /credit if right."
+    ).format(invoice_id=invoice_id, payment_id=payment.payment_id)
 
 
 def no_such_payment(payment_id: int) -> str:
     """There is no such payment."""
-    return f"There is no payment #{payment_id}."
+    return _("There is no payment #{payment_id}.").format(payment_id=payment_id)
 
 
-REFUND_ONLY_STARS = "Only Telegram Stars payments can be refunded from the bot."
+REFUND_ONLY_STARS = N_("Only Telegram Stars payments can be refunded from the bot.")
 
 
 def already_refunded(payment_id: int) -> str:
     """The payment was refunded before."""
-    return f"Payment #{payment_id} was already refunded."
+    return _("Payment #{payment_id} was already refunded.").format(payment_id=payment_id)
 
 
 def not_refundable(payment: Payment) -> str:
     """The payment is in no state to refund."""
-    return f"Payment #{payment.payment_id} is {payment.state.value}: there is nothing to refund."
+    return _("Payment #{payment_id} is {state}: there is nothing to refund.").format(
+        payment_id=payment.payment_id, state=_state_word(payment)
+    )
 
 
 def refund_spent(payment: Payment, balance: Decimal) -> str:
     """Refuse to refund money the customer already spent."""
-    return (
-        f"Payment #{payment.payment_id} added {payment.amount} but the customer's balance is "
-        f"only {balance}: the money was spent, so it cannot be refunded."
+    return _(
+        "Payment #{payment_id} added {amount} but the customer's balance is only "
+        "{balance}: the money was spent, so it cannot be refunded."
+    ).format(
+        payment_id=payment.payment_id,
+        amount=i18n.number(payment.amount, "0.00##########"),
+        balance=i18n.number(balance, "0.00##########"),
     )
 
 
 def refunded_reply(payment: Payment, balance: Decimal, currency: str) -> str:
     """Confirm a refund to the admin."""
+    stars = i18n.number(payment.stars)
     if payment.credited_at is None:
-        return (
-            f"↩ Payment #{payment.payment_id} refunded: {payment.stars:,} Stars returned "
+        return _(
+            "↩ Payment #{payment_id} refunded: {stars} Stars returned "
             "(it was never credited, so the balance is unchanged)."
-        )
-    return (
-        f"↩ Payment #{payment.payment_id} refunded: {payment.stars:,} Stars returned and "
-        f"{money(payment.amount, currency)} taken back. Their balance is now "
-        f"{money(balance, currency)}."
+        ).format(payment_id=payment.payment_id, stars=stars)
+    return _(
+        "↩ Payment #{payment_id} refunded: {stars} Stars returned and {amount} taken back. "
+        "Their balance is now {balance}."
+    ).format(
+        payment_id=payment.payment_id,
+        stars=stars,
+        amount=money(payment.amount, currency),
+        balance=money(balance, currency),
     )
 
 
 def refund_failed(payment_id: int, error: str) -> str:
     """Telegram refused the refund."""
-    return (
-        f"❌ Telegram refused to refund payment #{payment_id}: {escape(error)}. Nothing changed."
-    )
+    return _(
+        "❌ Telegram refused to refund payment #{payment_id}: {error}. Nothing changed."
+    ).format(payment_id=payment_id, error=escape(error))
 
 
 def you_were_refunded(payment: Payment, balance: Decimal, currency: str) -> str:
     """Tell the customer their Stars came back."""
+    stars = i18n.number(payment.stars)
     if payment.credited_at is None:
-        return f"↩ Your payment #{payment.payment_id} of {payment.stars:,} Stars was refunded."
-    return (
-        f"↩ Your payment #{payment.payment_id} of {payment.stars:,} Stars was refunded, and "
-        f"{money(payment.amount, currency)} was taken from your balance.\n"
-        f"👛 Your balance: {money(balance, currency)}"
+        return _("↩ Your payment #{payment_id} of {stars} Stars was refunded.").format(
+            payment_id=payment.payment_id, stars=stars
+        )
+    return _(
+        "↩ Your payment #{payment_id} of {stars} Stars was refunded, and {amount} was taken "
+        "from your balance.\n👛 Your balance: {balance}"
+    ).format(
+        payment_id=payment.payment_id,
+        stars=stars,
+        amount=money(payment.amount, currency),
+        balance=money(balance, currency),
     )
 
 
 def admin_refunded(payment: Payment, who: str, admin_id: int, currency: str) -> str:
     """Tell the other admins a payment was refunded."""
-    return (
-        f"↩ Payment #{payment.payment_id} ({money(payment.amount, currency)}, {who}) was "
-        f"refunded by admin <code>{admin_id}</code>."
+    return _(
+        "↩ Payment #{payment_id} ({amount}, {who}) was refunded by admin <code>{admin_id}</code>."
+    ).format(
+        payment_id=payment.payment_id,
+        amount=money(payment.amount, currency),
+        who=who,
+        admin_id=admin_id,
     )
 
 
 def diff_missing(stars: int, user_id: int | None) -> str:
     """Telegram lists a payment we never recorded."""
-    who = f"user <code>{user_id}</code>" if user_id is not None else "an unknown user"
-    return f"Telegram lists {stars:,} Stars from {who} that we never recorded."
+    if user_id is None:
+        return _(
+            "Telegram lists {stars} Stars from an unknown user that we never recorded."
+        ).format(stars=i18n.number(stars))
+    return _(
+        "Telegram lists {stars} Stars from user <code>{user_id}</code> that we never recorded."
+    ).format(stars=i18n.number(stars), user_id=user_id)
 
 
 def diff_amount(payment: Payment, stars: int) -> str:
     """The amounts disagree."""
-    return (
-        f"payment #{payment.payment_id}: we recorded {payment.stars:,} Stars, Telegram lists "
-        f"{stars:,}."
+    return _(
+        "payment #{payment_id}: we recorded {recorded} Stars, Telegram lists {listed}."
+    ).format(
+        payment_id=payment.payment_id,
+        recorded=i18n.number(payment.stars),
+        listed=i18n.number(stars),
     )
 
 
 def diff_refund(payment: Payment) -> str:
     """Telegram refunded a payment we still count."""
-    return (
-        f"payment #{payment.payment_id} was refunded on Telegram but is {payment.state.value} "
-        "here (its credit was not taken back)."
-    )
+    return _(
+        "payment #{payment_id} was refunded on Telegram but is {state} here "
+        "(its credit was not taken back)."
+    ).format(payment_id=payment.payment_id, state=_state_word(payment))
 
 
 def diff_unknown(payment: Payment) -> str:
     """We recorded a payment Telegram does not list."""
-    return f"payment #{payment.payment_id} ({payment.stars:,} Stars) is not in Telegram's list."
+    return _("payment #{payment_id} ({stars} Stars) is not in Telegram's list.").format(
+        payment_id=payment.payment_id, stars=i18n.number(payment.stars)
+    )
 
 
 def admin_difference(detail: str, charge_id: str) -> str:
     """Alert the admins about one reconciliation difference."""
-    return f"⚠ <b>Stars reconciliation</b>: {detail}\nCharge ID: <code>{escape(charge_id)}</code>"
+    return _(
+        "⚠ <b>Stars reconciliation</b>: {detail}\nCharge ID: <code>{charge_id}</code>"
+    ).format(detail=detail, charge_id=escape(charge_id))
 
 
 # --------------------------------------------------------------------------- /user
 
 
 _STATE_LABELS = {
-    "created": "open",
-    "paid": "paid, not credited",
-    "credited": "credited",
-    "rejected": "rejected",
-    "expired": "expired",
-    "refunded": "refunded",
+    "created": N_("open"),
+    "paid": N_("paid, not credited"),
+    "credited": N_("credited"),
+    "rejected": N_("rejected"),
+    "expired": N_("expired"),
+    "refunded": N_("refunded"),
 }
 
 
 def payment_line(payment: Payment, currency: str) -> str:
     """One payment in an admin's /user report."""
-    when = payment.created_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    label = _STATE_LABELS.get(payment.state.value)
+    state = _(label) if label else payment.state.value
     return (
         f"#{payment.payment_id} · {money(payment.amount, currency)} · {_method(payment)} · "
-        f"{_STATE_LABELS.get(payment.state.value, payment.state.value)} · {when}"
+        f"{state} · {moment(payment.created_at)}"
     )
 
 
 def payments_block(payments: Sequence[Payment], currency: str) -> str:
     """The payments part of /user."""
-    lines = ["<b>Latest payments</b>"]
+    lines = [_("<b>Latest payments</b>")]
     if not payments:
-        lines.append("None yet.")
+        lines.append(_("None yet."))
     lines += [payment_line(p, currency) for p in payments]
     return "\n".join(lines)
-
-
-def moment(when: datetime) -> str:
-    """A time for admins."""
-    return when.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")

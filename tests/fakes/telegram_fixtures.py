@@ -20,6 +20,11 @@ the fake server is in flight and none arrived for ``QUIET_SECONDS``. A bot that 
 there fails the test loudly after ``SETTLE_TIMEOUT`` seconds. Work the bot does on its own
 (jobs, the outbox sender) is awaited with ``env.wait_until(condition)``.
 
+The application handles different users' updates at once, as in production: a test that
+needs an update still running while others arrive queues it with ``user.post(text)`` or
+``user.press(button)`` (they return the update ID without waiting) and later waits for it
+with ``env.settle(update_id)``; ``env.handled`` holds the IDs of the updates handled so far.
+
 Also: ``user.tap_data(payload)`` presses a button with any payload (forged ones included),
 ``env.admin()`` is the administrator ``ADMIN_ID``, ``env.api.block(chat_id)`` and
 ``env.api.flood(count, retry_after)`` make Telegram refuse, ``env.restart()`` restarts.
@@ -134,31 +139,40 @@ class FakeUser:
     async def send(self, text: str, *, sent_ago: float = 0) -> None:
         """Send a text message and wait until the bot has handled it (``sent_ago``: it
         reaches the bot that many seconds after it was sent)."""
-        update_id = self.env.api.queue_message(self.as_dict(), text, sent_ago=sent_ago)
-        await self.env.settle(update_id)
+        await self.env.settle(self.post(text, sent_ago=sent_ago))
 
-    async def tap(self, button: str, message: Msg | None = None) -> None:
-        """Press the button with this text or callback data on the latest message having it."""
+    def post(self, text: str, *, sent_ago: float = 0) -> int:
+        """Send a text message without waiting for the bot; return its update ID."""
+        return self.env.api.queue_message(self.as_dict(), text, sent_ago=sent_ago)
+
+    def press(self, button: str, message: Msg | None = None) -> int:
+        """Press a button (by text or callback data) without waiting; return the update ID."""
         candidates = [message] if message is not None else self._bot_messages()[::-1]
         for candidate in candidates:
             for row in candidate.buttons:
                 for text, data in row:
                     if button in (text, data) and data is not None:
-                        await self.tap_data(data, candidate)
-                        return
+                        return self.press_data(data, candidate)
         visible = [m.button_texts for m in candidates if m.buttons][:3]
         raise AssertionError(f"no button {button!r} in the chat; latest buttons: {visible}")
 
-    async def tap_data(self, data: str, message: Msg | None = None) -> None:
-        """Press a button carrying exactly ``data`` (possibly one the bot never made)."""
+    async def tap(self, button: str, message: Msg | None = None) -> None:
+        """Press the button with this text or callback data on the latest message having it."""
+        await self.env.settle(self.press(button, message))
+
+    def press_data(self, data: str, message: Msg | None = None) -> int:
+        """Press a button carrying exactly ``data`` without waiting; return the update ID."""
         target = message or self.last()
         stored = self.env.api.chat(self.chat_id).messages.get(target.message_id)
         if stored is None:
             raise AssertionError(f"message {target.message_id} is not in the chat")
         public = {k: v for k, v in stored.items() if k != "html"}
-        query_id = self.env.api.queue_callback(self.as_dict(), public, data)
-        self._my_queries.append(query_id)
-        await self.env.settle(self.env.api.last_update_id)
+        self._my_queries.append(self.env.api.queue_callback(self.as_dict(), public, data))
+        return self.env.api.last_update_id
+
+    async def tap_data(self, data: str, message: Msg | None = None) -> None:
+        """Press a button carrying exactly ``data`` (possibly one the bot never made)."""
+        await self.env.settle(self.press_data(data, message))
 
     async def send_photo(self, file_id: str, caption: str = "") -> None:
         """Send a photo (with an optional caption) and wait until the bot has handled it."""
@@ -264,7 +278,8 @@ class BotEnv:
         self.settings = settings
         self.sandbox = sandbox
         self.app: Application[Any, Any, Any, Any, Any, Any] = _build(settings)
-        self._processed = 0
+        # IDs of the updates that went through every handler group (kept across restarts).
+        self.handled: set[int] = set()
         self._user_ids = itertools.count(1001)
 
     @property
@@ -318,21 +333,20 @@ class BotEnv:
         if pause:
             await asyncio.sleep(pause)
         self.app = _build(self.settings)
-        self._processed = 0
         await self.start()
 
     async def _mark_processed(self, update: object, context: object) -> None:
         if isinstance(update, Update):
-            self._processed = max(self._processed, update.update_id)
+            self.handled.add(update.update_id)
 
     async def settle(self, update_id: int, limit: float = SETTLE_TIMEOUT) -> None:
-        """Wait until the bot handled ``update_id`` and then went quiet."""
+        """Wait until the bot handled ``update_id`` (0: any) and then went quiet."""
         api = self.api
         deadline = time.monotonic() + limit
         while True:
             now = time.monotonic()
             if (
-                self._processed >= update_id
+                (update_id == 0 or update_id in self.handled)
                 and api.in_flight == 0
                 and now - api.last_activity >= QUIET_SECONDS
             ):
@@ -341,7 +355,8 @@ class BotEnv:
                 recent = [(c.method, c.params.get("text")) for c in api.sent[-5:]]
                 raise AssertionError(
                     f"the bot did not settle within {limit}s after update {update_id}"
-                    f" (handled up to {self._processed}, {api.in_flight} requests in flight);"
+                    f" (latest handled {max(self.handled, default=0)},"
+                    f" {api.in_flight} requests in flight);"
                     f" its last requests: {recent}"
                 )
             await asyncio.sleep(0.005)

@@ -1,0 +1,251 @@
+"""The menus, wallet, admin, help and top-up screens in Russian and French: no English left.
+
+Each screen is built the way a handler builds it, once in English and once in the reader's
+language; the translation must differ, and must not keep an English sentence (Russian:
+no Latin word outside brand names, commands and data; French: none of the English words
+every English sentence of these screens is made of).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import UTC, datetime
+from decimal import Decimal
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+
+from bot import i18n, keyboards, texts
+from bot.i18n import _
+from bot.keyboards import payments as payment_keyboards
+from bot.services.payments import Provider, State
+from bot.texts import payments as pay_texts
+
+WHEN = datetime(2026, 3, 7, 9, 5, tzinfo=UTC)
+USD = "USD"
+
+# Latin words a Russian screen may keep: brand names, currencies and the service option that
+# Russian SMM shops call by its English name.
+RU_KEPT = {"telegram", "stars", "crypto", "pay", "usd", "usdt", "ton", "utc", "id", "drip-feed",
+           "payload"}  # fmt: skip
+# What the screens below are given (names, typed text, panel data): not the bot's words.
+DATA = ["IBAN DE00 1234", "TX-9", "Ann", "abc", "ten", "bonus", "sandbox", "bros", "v2"]
+# Words that only an English sentence of these screens would hold.
+ENGLISH = {
+    "the", "your", "you", "was", "were", "is", "are", "and", "with", "from", "please",
+    "payment", "balance", "order", "orders", "top", "money", "added", "nothing", "not",
+    "has", "have", "this", "that", "will", "what", "how", "of", "to", "by", "for",
+}  # fmt: skip
+
+
+def payment(**changes: Any) -> Any:
+    fields: dict[str, Any] = {
+        "payment_id": 42,
+        "user_id": 1001,
+        "provider": Provider.STARS,
+        "provider_amount": Decimal(1250),
+        "stars": 1250,
+        "amount": Decimal("1234.50"),
+        "state": State.CREDITED,
+        "note": None,
+        "reference": "TX-9",
+        "paid_asset": None,
+        "paid_amount": None,
+        "credited_at": WHEN,
+        "created_at": WHEN,
+    }
+    fields.update(changes)
+    return SimpleNamespace(**fields)
+
+
+def panel(**changes: Any) -> Any:
+    fields: dict[str, Any] = {
+        "name": "sandbox",
+        "dialect": "v2",
+        "balance": SimpleNamespace(amount=Decimal("12.3456"), currency=USD),
+        "balance_offered": True,
+        "balance_error": None,
+        "services_on_sale": 21,
+        "services_listed": 25,
+        "synced_at": WHEN,
+        "active_orders": 3,
+        "held_orders": 1,
+        "spent_last_day": Decimal(50),
+        "backing_off": True,
+        "failures": 3,
+        "refill": True,
+        "cancel": False,
+        "dripfeed": True,
+        "low_balance": True,
+    }
+    fields.update(changes)
+    return SimpleNamespace(**fields)
+
+
+def overview() -> Any:
+    user = SimpleNamespace(
+        user_id=1001, first_name="Ann", username="ann", is_blocked=True, created_at=WHEN
+    )
+    entries = [
+        SimpleNamespace(amount=Decimal(-5), kind="debit", reason="", admin_id=7, created_at=WHEN),
+        SimpleNamespace(
+            amount=Decimal(10), kind="credit", reason="", admin_id=None, created_at=WHEN
+        ),
+    ]
+    return SimpleNamespace(
+        user=user, balance=Decimal(5), entries=entries, orders=[], order_count=0
+    )
+
+
+def labels(markup: Any) -> str:
+    return "\n".join(button.text for row in markup.inline_keyboard for button in row)
+
+
+SCREENS: dict[str, Callable[[], str]] = {
+    # menus and help
+    "welcome new": lambda: texts.welcome("Ann", new=True),
+    "welcome back": lambda: texts.welcome("", new=False),
+    "trial credit": lambda: texts.welcome_credit(Decimal(5), USD),
+    "main menu": lambda: _(texts.MAIN_MENU),
+    "help": lambda: _(texts.HELP) + "\n" + _(pay_texts.HELP_TOP_UP),
+    "nothing to cancel": lambda: _(texts.NOTHING_TO_CANCEL),
+    "unknown command": lambda: _(texts.UNKNOWN_COMMAND),
+    "stale button": lambda: _(texts.BUTTON_INVALID),
+    "error": lambda: _(texts.SOMETHING_WENT_WRONG),
+    "your id": lambda: texts.your_id(1001, is_admin=False, owner_setup=True),
+    "main menu buttons": lambda: labels(keyboards.main_menu()),
+    "commands": lambda: "\n".join(
+        _(about) for _name, about in texts.USER_COMMANDS + texts.ADMIN_COMMANDS
+    ),
+    # wallet
+    "empty balance": lambda: texts.balance(Decimal(0), USD, []),
+    "balance": lambda: texts.balance(
+        Decimal("1234.5"),
+        USD,
+        [(Decimal(10), "payment", "", WHEN), (Decimal(-3), "order", "", WHEN)],
+    ),
+    "credited": lambda: texts.you_were_credited(Decimal(10), "bonus", Decimal(20), USD),
+    "debited": lambda: texts.you_were_debited(Decimal(10), "bonus", Decimal(20), USD),
+    # admin
+    "credit usage": lambda: _(texts.CREDIT_USAGE),
+    "bad amount": lambda: texts.bad_amount("abc", "—"),
+    "unknown user": lambda: texts.unknown_user("@nobody"),
+    "debit too large": lambda: texts.debit_too_large("Ann", Decimal(9), Decimal(1), USD),
+    "sync report": lambda: texts.sync_report(
+        [("sandbox", True, 21, None), ("bros", False, 0, None)]
+    ),
+    "panels": lambda: "\n".join(
+        texts.panels_report([panel(), panel(synced_at=None, failures=1, backing_off=False)], USD)
+    ),
+    "customer": lambda: texts.customer_report(
+        overview(), USD, pay_texts.payments_block([payment()], USD)
+    ),
+    # top-ups
+    "choose amount": lambda: pay_texts.choose_amount(Decimal(1), Decimal(500), USD, Decimal(3)),
+    "type amount": lambda: pay_texts.type_amount(Decimal(1), Decimal(500), USD),
+    "not an amount": lambda: pay_texts.bad_amount("ten"),
+    "out of range": lambda: pay_texts.amount_out_of_range(
+        Decimal(900), Decimal(1), Decimal(500), USD
+    ),
+    "choose method": lambda: pay_texts.choose_method(Decimal(15), USD),
+    "stars invoice": lambda: pay_texts.stars_invoice_sent(Decimal(15), USD, 750, 30),
+    "stars title": lambda: pay_texts.stars_title(Decimal(15), USD),
+    "stars description": lambda: pay_texts.stars_description(Decimal(15), USD, 750),
+    "payment credited": lambda: pay_texts.credited(payment(), Decimal(20), USD),
+    "unmatched": lambda: pay_texts.unmatched(payment()),
+    "terms": lambda: pay_texts.terms(USD, ""),
+    "paysupport": lambda: _(pay_texts.PAYSUPPORT),
+    "crypto invoice": lambda: pay_texts.crypto_invoice(Decimal(15), USD, ["USDT", "TON"], 60),
+    "manual": lambda: pay_texts.manual_instructions(Decimal(15), USD, "IBAN DE00 1234"),
+    "receipt received": lambda: pay_texts.receipt_received(payment(provider=Provider.MANUAL), USD),
+    "rejected": lambda: pay_texts.you_were_rejected(
+        payment(state=State.REJECTED, note=pay_texts.REJECT_REASONS["amount"]), USD
+    ),
+    "receipt card": lambda: pay_texts.receipt_card(payment(provider=Provider.MANUAL), "Ann", USD),
+    "refunded": lambda: pay_texts.you_were_refunded(
+        payment(state=State.REFUNDED), Decimal(0), USD
+    ),
+    "not refundable": lambda: pay_texts.not_refundable(payment(state=State.REJECTED)),
+    "admin credited": lambda: pay_texts.admin_credited(payment(), "Ann", Decimal(20), USD),
+    "pre-checkout": lambda: _(pay_texts.PRE_CHECKOUT_STALE),
+    "top-up buttons": lambda: (
+        labels(
+            payment_keyboards.amounts_keyboard(
+                0, [(Decimal(5), pay_texts.top_up_amount_button(Decimal(5), USD, missing=True))]
+            )
+        )
+        + "\n"
+        + labels(payment_keyboards.receipt_card_keyboard(42))
+        + "\n"
+        + labels(payment_keyboards.reject_reasons_keyboard(42))
+        + "\n"
+        + labels(payment_keyboards.balance_keyboard())
+    ),
+}
+
+_WORD = re.compile(r"[^\W\d_]+(?:[-'’][^\W\d_]+)*")
+_TAG = re.compile(r"<[^>]*>")
+_NOT_WORDS = re.compile(r"<code>.*?</code>|[/@]\w+|&\w+;", re.DOTALL)
+
+
+def words(text: str) -> list[str]:
+    """The bot's own words of a screen: no code, commands, handles, tags or given data."""
+    text = _NOT_WORDS.sub(" ", text)
+    for data in DATA:
+        text = text.replace(data, " ")
+    return _WORD.findall(_TAG.sub(" ", text).lower())
+
+
+@pytest.mark.parametrize("name", sorted(SCREENS))
+def test_russian_screens_keep_no_english(name: str) -> None:
+    english = SCREENS[name]()
+    with i18n.use("ru"):
+        russian = SCREENS[name]()
+    assert russian != english
+    assert re.search("[а-яё]", russian, re.IGNORECASE)
+    latin = {w for w in words(russian) if re.fullmatch("[a-z'’-]+", w)}
+    assert latin <= RU_KEPT, f"{name}: English left in {russian!r}"
+
+
+@pytest.mark.parametrize("name", sorted(SCREENS))
+def test_french_screens_keep_no_english(name: str) -> None:
+    english = SCREENS[name]()
+    with i18n.use("fr"):
+        french = SCREENS[name]()
+    assert french != english
+    assert not set(words(french)) & ENGLISH, f"{name}: English left in {french!r}"
+
+
+def test_money_numbers_and_dates_follow_the_language() -> None:
+    line = texts.balance(Decimal("1234.5"), USD, [(Decimal(10), "payment", "", WHEN)])
+    assert "1,234.50 USD" in line and "2026-03-07 09:05 UTC" in line
+    with i18n.use("ru"):
+        line = texts.balance(Decimal("1234.5"), USD, [(Decimal(10), "payment", "", WHEN)])
+    assert "1\xa0234,50 USD" in line and "07.03.2026 09:05 UTC" in line
+    with i18n.use("fr"):
+        assert "1\u202f234,50 USD" in texts.balance(Decimal("1234.5"), USD, [])
+        assert pay_texts.stars_button(1250).endswith("1\u202f250 ⭐")
+
+
+@pytest.mark.parametrize(
+    ("count", "russian"),
+    [(1, "1 услуга"), (3, "3 услуги"), (5, "5 услуг"), (21, "21 услуга"), (12, "12 услуг")],
+)
+def test_russian_counts_take_all_three_plural_forms(count: int, russian: str) -> None:
+    assert texts.sync_report([("sandbox", True, count, None)]).endswith(
+        f"sandbox: {count} service" + ("" if count == 1 else "s")
+    )
+    with i18n.use("ru"):
+        assert texts.sync_report([("sandbox", True, count, None)]).endswith(russian)
+
+
+def test_a_preset_reject_reason_is_stored_in_english_and_read_in_the_readers_language() -> None:
+    rejected = payment(state=State.REJECTED, note=pay_texts.REJECT_REASONS["unreadable"])
+    assert "the receipt could not be read" in pay_texts.you_were_rejected(rejected, USD)
+    with i18n.use("ru"):
+        assert "чек не удалось прочитать" in pay_texts.you_were_rejected(rejected, USD)
+    typed = payment(state=State.REJECTED, note="blurry photo")
+    with i18n.use("fr"):
+        assert "blurry photo" in pay_texts.you_were_rejected(typed, USD)

@@ -33,6 +33,7 @@ class Action(StrEnum):
     CONFIRM = "y"  # arg: draft token
     CHANGE = "e"  # arg: draft token
     ABORT = "n"  # arg: draft token
+    MORE_OPTIONS = "mo"  # arg: draft token (the summary's extras: drip-feed)
     ORDERS = "ol"  # arg: page
     ORDER_CARD = "oc"  # arg: local order number
     REFRESH = "rf"  # arg: local order number
@@ -69,6 +70,7 @@ _SIGNATURES: dict[Action, str] = {
     Action.CONFIRM: "w",
     Action.CHANGE: "w",
     Action.ABORT: "w",
+    Action.MORE_OPTIONS: "w",
     Action.ORDERS: "i",
     Action.ORDER_CARD: "i",
     Action.REFRESH: "i",

@@ -242,11 +242,34 @@ def _step_names(service: Service, values: Mapping[str, Any]) -> list[str]:
         if f is Field.REFERRING_URL and values.get(Field.TYPE_OF_TRAFFIC.value) != 2:
             continue
         names.append(f.value)
-    if service.dripfeed and Field.RUNS in spec.optional:
-        names.append(DRIPFEED)
+    if offers_dripfeed(service):
+        if asks_dripfeed(service):
+            names.append(DRIPFEED)
         if values.get(DRIPFEED) is True:
             names += [Field.RUNS.value, Field.INTERVAL.value]
     return names
+
+
+def offers_dripfeed(service: Service) -> bool:
+    """True when this service's orders can be drip-fed (runs and an interval)."""
+    return service.dripfeed and Field.RUNS in service.spec.optional
+
+
+def asks_dripfeed(service: Service) -> bool:
+    """True when the form asks "Drip-feed?" as a question: only for a service the panel
+    itself marks as drip-feed. Others offer it under More options on the summary (a v2
+    panel's list says nothing, and asking on every order would only be in the way)."""
+    return offers_dripfeed(service) and service.dripfeed_flagged
+
+
+def set_dripfeed(values: Mapping[str, Any], on: bool) -> dict[str, Any]:
+    """Turn drip-feed on (its runs and interval are asked next) or off (they are dropped)."""
+    return {**forget(values, DRIPFEED), DRIPFEED: on}
+
+
+def dripfeed_on(values: Mapping[str, Any]) -> bool:
+    """True when the answers ask for drip-feed."""
+    return values.get(DRIPFEED) is True
 
 
 def active_steps(service: Service, values: Mapping[str, Any]) -> list[Step]:
@@ -506,14 +529,23 @@ def price_basis(request: OrderRequest) -> str | None:
     return None
 
 
-def describe(service: Service, values: Mapping[str, Any]) -> list[tuple[str, str]]:
+def describe(
+    service: Service, values: Mapping[str, Any], *, list_limit: int = 10
+) -> list[tuple[str, str]]:
     """List each answered step as (label, plain-text answer) for the summary."""
     rows: list[tuple[str, str]] = []
     for step in active_steps(service, values):
         if step.name not in values:
             continue
-        rows.append((step.label, display_value(step, values[step.name])))
+        rows.append((step.label, display_value(step, values[step.name], list_limit=list_limit)))
     return rows
+
+
+def progress(service: Service, values: Mapping[str, Any], step: Step) -> tuple[int, int]:
+    """Say where ``step`` stands in the form: (its number from 1, the number of steps)."""
+    names = _step_names(service, values)
+    number = names.index(step.name) + 1 if step.name in names else len(names)
+    return number, len(names)
 
 
 def display_value(step: Step, value: FormValue, *, list_limit: int = 10) -> str:

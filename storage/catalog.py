@@ -36,6 +36,7 @@ class ServiceRow:
     dripfeed: bool
     description: str
     raw: str
+    dripfeed_flagged: bool
     platform: str
     search_text: str
     position: int
@@ -45,7 +46,7 @@ class ServiceRow:
 _ITEM_COLUMNS = (
     "s.item_id, s.panel, s.service_id, s.category_id, s.name, s.type_name, s.order_type,"
     " s.rate, s.price_rate, s.min_quantity, s.max_quantity, s.refill, s.cancel, s.dripfeed,"
-    " s.description, s.platform, s.available, c.name AS category"
+    " s.dripfeed_flagged, s.description, s.platform, s.available, c.name AS category"
 )
 _ITEMS_FROM = "FROM services s JOIN categories c ON c.category_id = s.category_id"
 _ITEM_ORDER = "ORDER BY s.panel, c.position, s.position, s.item_id"
@@ -75,8 +76,9 @@ async def replace_panel_catalog(
         await conn.executemany(
             "INSERT INTO services (panel, service_id, category_id, name, type_name, order_type,"
             " rate, price_rate, min_quantity, max_quantity, refill, cancel, dripfeed,"
-            " description, raw, platform, search_text, position, available, synced_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            " description, raw, platform, search_text, position, available, synced_at,"
+            " dripfeed_flagged)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
             " ON CONFLICT (panel, service_id) DO UPDATE SET"
             " category_id = excluded.category_id, name = excluded.name,"
             " type_name = excluded.type_name, order_type = excluded.order_type,"
@@ -86,7 +88,8 @@ async def replace_panel_catalog(
             " dripfeed = excluded.dripfeed, description = excluded.description,"
             " raw = excluded.raw, platform = excluded.platform,"
             " search_text = excluded.search_text, position = excluded.position,"
-            " available = excluded.available, synced_at = excluded.synced_at",
+            " available = excluded.available, synced_at = excluded.synced_at,"
+            " dripfeed_flagged = excluded.dripfeed_flagged",
             [
                 (
                     panel,
@@ -109,6 +112,7 @@ async def replace_panel_catalog(
                     s.position,
                     int(s.available),
                     synced_at,
+                    int(s.dripfeed_flagged),
                 )
                 for s in services
             ],

@@ -357,7 +357,7 @@ async def test_text_typed_at_an_expired_change_menu_ends_the_draft(bot_env: BotE
     user = await customer(env, funds=FUNDS)
     summary = await summary_for(env, user)
     await user.tap(texts.BTN_CHANGE, summary)
-    assert user.last().text == texts.CHOOSE_FIELD
+    assert texts.CHOOSE_FIELD in user.last().text
     await env.restart(pause=1.1)
     user.replies()
     await user.send("followers")
@@ -424,7 +424,7 @@ async def test_text_typed_at_a_summary_keeps_it_alive_as_ptb_does(bot_env: BotEn
     summary = await summary_for(env, user)
     await asyncio.sleep(0.9)
     await user.send("is this the right link?")
-    assert user.last().text == texts.USE_BUTTONS_SUMMARY
+    assert texts.USE_BUTTONS_SUMMARY in user.last().text  # said in the summary itself
     await asyncio.sleep(0.9)
     await user.tap(texts.BTN_CONFIRM, summary)
     assert "placed" in user.last().text, user.last().text

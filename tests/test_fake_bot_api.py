@@ -88,6 +88,27 @@ async def test_messages_get_increasing_ids_and_edits_change_what_the_chat_shows(
     assert fake_bot_api.calls_to("sendMessage")[0].params["text"] == "<b>One</b> &amp; two"
 
 
+async def test_deleting_follows_the_private_chat_rules(fake_bot_api: FakeBotApi, bot: Bot) -> None:
+    fake_bot_api.queue_message(ANN, "an answer")  # ID 1
+    fake_bot_api.queue_message(ANN, "sent two days ago", sent_ago=49 * 3600)  # ID 2
+    mine = await bot.send_message(1001, "the form")  # ID 3
+    # The bot deletes the user's messages and its own, up to 48 hours old.
+    assert await bot.delete_message(1001, 1)
+    assert await bot.delete_message(1001, mine.message_id)
+    assert sorted(fake_bot_api.chat(1001).messages) == [2]
+    with pytest.raises(BadRequest, match="can't be deleted"):
+        await bot.delete_message(1001, 2)
+    with pytest.raises(BadRequest, match=r"(?i)message to delete not found"):
+        await bot.delete_message(1001, 1)
+    # Deleted is gone for editing too; a message the user deleted likewise.
+    with pytest.raises(BadRequest, match=r"(?i)message to edit not found"):
+        await bot.edit_message_text("again", chat_id=1001, message_id=mine.message_id)
+    kept = await bot.send_message(1001, "another")
+    fake_bot_api.user_deletes(1001, kept.message_id)
+    with pytest.raises(BadRequest, match=r"(?i)message to edit not found"):
+        await bot.edit_message_text("again", chat_id=1001, message_id=kept.message_id)
+
+
 async def test_blocked_users_and_flood_control_answer_like_telegram(
     fake_bot_api: FakeBotApi, bot: Bot
 ) -> None:

@@ -233,13 +233,15 @@ async def open_order(user: FakeUser, item: CatalogItem) -> None:
 
 
 async def refused_in_form(env: BotEnv, user: FakeUser, answers: list[str]) -> list[str]:
-    """Send each answer in turn; return the first line of each reply (the refusal)."""
+    """Send each answer in turn; return the refusal in each reply (the form's ⚠ line, else
+    its first line)."""
     user.replies()
     refusals = []
     for answer in answers:
         await user.send(answer)
-        [reply] = user.replies()
-        refusals.append(reply.text.split("\n", 1)[0])
+        [reply] = user.replies()  # the form message, edited
+        lines = reply.text.split("\n")
+        refusals.append(next((line for line in lines if line.startswith("⚠ ")), lines[0]))
     return refusals
 
 

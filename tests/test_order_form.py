@@ -16,7 +16,12 @@ TODAY = date(2030, 6, 15)
 
 
 def service(
-    order_type: OrderType, *, low: int = 10, high: int = 1000, dripfeed: bool = False
+    order_type: OrderType,
+    *,
+    low: int = 10,
+    high: int = 1000,
+    dripfeed: bool = False,
+    flagged: bool = False,
 ) -> Service:
     return Service(
         service_id="77",
@@ -28,6 +33,7 @@ def service(
         min=low,
         max=high,
         dripfeed=dripfeed,
+        dripfeed_flagged=flagged,
     )
 
 
@@ -55,11 +61,26 @@ def test_default_order_asks_link_then_quantity() -> None:
     assert step_names(service(OrderType.DEFAULT)) == ["link", "quantity"]
 
 
-def test_dripfeed_question_only_when_the_service_offers_it() -> None:
-    svc = service(OrderType.DEFAULT, dripfeed=True)
+def test_dripfeed_question_only_when_the_panel_marks_the_service() -> None:
+    svc = service(OrderType.DEFAULT, dripfeed=True, flagged=True)
+    assert form.asks_dripfeed(svc)
     assert step_names(svc) == ["link", "quantity", DRIPFEED]
     assert step_names(svc, {DRIPFEED: True}) == ["link", "quantity", DRIPFEED, "runs", "interval"]
     assert step_names(svc, {DRIPFEED: False}) == ["link", "quantity", DRIPFEED]
+
+
+def test_dripfeed_inferred_from_the_type_is_an_option_not_a_question() -> None:
+    svc = service(OrderType.DEFAULT, dripfeed=True)
+    assert form.offers_dripfeed(svc) and not form.asks_dripfeed(svc)
+    assert step_names(svc) == ["link", "quantity"]
+    on = form.set_dripfeed({"link": "https://a.example", "quantity": 10}, True)
+    assert step_names(svc, on) == ["link", "quantity", "runs", "interval"]
+    assert form.next_step(svc, on) is not None
+    off = form.set_dripfeed({**on, "runs": 3, "interval": 10}, False)
+    assert off == {"link": "https://a.example", "quantity": 10, DRIPFEED: False}
+    assert step_names(svc, off) == ["link", "quantity"]
+    assert not form.offers_dripfeed(service(OrderType.DEFAULT))
+    assert not form.offers_dripfeed(service(OrderType.PACKAGE, dripfeed=True))
 
 
 def test_subscriptions_skip_the_link_and_the_quantity() -> None:
@@ -248,7 +269,7 @@ def test_button_answers_and_skip() -> None:
         form.choose(delay, form.SKIP)
     with pytest.raises(FormError, match="Choose one of the buttons"):
         form.choose(delay, "7")
-    drip = form.step_named(service(OrderType.DEFAULT, dripfeed=True), DRIPFEED, {})
+    drip = form.step_named(service(OrderType.DEFAULT, dripfeed=True, flagged=True), DRIPFEED, {})
     assert drip is not None
     assert form.choose(drip, "yes") is True
     assert form.choose(drip, "no") is False

@@ -151,6 +151,7 @@ def test_missing_flags_default_by_panel() -> None:
     plain = service_from_payload(item)
     assert plain is not None and not plain.refill and not plain.cancel
     assert plain.dripfeed  # v2 Default orders take runs/interval
+    assert not plain.dripfeed_flagged  # ... but the panel did not say so itself
     bros = service_from_payload(item, flags_default=True)
     assert bros is not None and bros.refill and bros.cancel
     send = service_from_payload(item, dripfeed_default=False)
@@ -164,7 +165,11 @@ def test_smmsend_dripfeed_flag_is_read() -> None:
         {"service": 1, "type": "Default", "rate": "1", "min": 1, "max": 9, "dripfeed": "1"},
         dripfeed_default=False,
     )
-    assert service is not None and service.dripfeed
+    assert service is not None and service.dripfeed and service.dripfeed_flagged
+    unmarked = service_from_payload(
+        {"service": 2, "type": "Default", "rate": "1", "min": 1, "max": 9, "dripfeed": "0"}
+    )
+    assert unmarked is not None and not unmarked.dripfeed and not unmarked.dripfeed_flagged
 
 
 # ---------------------------------------------------------------- multi-ID answers

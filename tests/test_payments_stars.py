@@ -7,7 +7,7 @@ import asyncio
 from decimal import ROUND_CEILING, Decimal
 from typing import Any
 
-from bot import texts
+from bot import order_form, texts
 from bot.callbacks import Action, encode
 from bot.panels.models import OrderType
 from bot.payment_jobs import STARS_RECONCILE_JOB
@@ -46,7 +46,7 @@ async def ready_summary(env: BotEnv, user: FakeUser, item: CatalogItem) -> Msg:
     await user.tap(order_texts.BTN_ORDER)
     await user.send(LINK)
     await user.send(str(item.service.min))
-    if item.service.dripfeed:
+    if order_form.asks_dripfeed(item.service):
         await user.tap("No")
     summary = user.last()
     assert "Check your order" in summary.text, summary.text
@@ -363,9 +363,10 @@ async def test_not_enough_balance_top_up_pay_confirm_places_the_order_once(
     assert summary.button_texts[0] == pay_texts.BTN_TOP_UP
 
     await ann.tap(order_texts.BTN_CONFIRM, summary)
-    refusal = ann.last()
+    refusal = ann.last()  # the summary itself, saying so
+    assert refusal.message_id == summary.message_id
     assert "Not enough balance" in refusal.text and SUPPORT in refusal.text
-    assert refusal.button_texts == [pay_texts.BTN_TOP_UP]
+    assert refusal.button_texts[0] == pay_texts.BTN_TOP_UP
 
     await ann.tap(pay_texts.BTN_TOP_UP, refusal)
     picker = ann.last()
@@ -381,12 +382,14 @@ async def test_not_enough_balance_top_up_pay_confirm_places_the_order_once(
     await ann.tap(pay_texts.BTN_BACK_TO_ORDER, credited)
     again = ann.last()
     assert "Check your order" in again.text
+    # The summary moved below the payment messages: one form message in the chat.
+    assert sum("Check your order" in text for _, text in ann.chat_view()) == 1
     assert "You need" not in again.text
     assert pay_texts.BTN_TOP_UP not in again.button_texts
     await ann.tap(order_texts.BTN_CONFIRM, again)
     assert "placed" in ann.last().text
     await ann.tap(order_texts.BTN_CONFIRM, again)
-    await ann.tap(order_texts.BTN_CONFIRM, summary)
+    await ann.tap_data(summary.data_for(order_texts.BTN_CONFIRM) or "", again)
 
     ann.answers()
     await ann.tap(pay_texts.BTN_BACK_TO_ORDER, credited)

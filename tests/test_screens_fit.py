@@ -176,6 +176,10 @@ async def test_a_summary_of_long_emoji_answers_keeps_its_total(bot_env: BotEnv) 
     await user.send(str(item.service.min))
     # 8 × 485 and 12 × 95 UTF-16 units: each list fits one message, not one summary.
     await user.send("\n".join(f"user{i}" + "😀" * 240 for i in range(8)))
+    # The form shows the answers so far above the next question, and still fits.
+    question = user.last()
+    assert "Send the hashtags" in question.text and question.text.endswith("/cancel to stop.")
+    assert utf16_len(question.text) <= MAX_MESSAGE
     await user.send("\n".join(f"#tag{i}" + "🔥" * 45 for i in range(12)))
 
     summary = user.last()

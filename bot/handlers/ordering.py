@@ -1,12 +1,18 @@
 """The order conversation: from a service card's Order button to a placed order.
 
 Order → the questions the service's type needs (``bot.order_form``) → a summary with the
-price and balance → Confirm / Change / Cancel. The draft lives in ``user_data`` as a plain
-JSON-friendly dict (the persistence stores it as JSON, so a restart resumes it). Every
-button of the conversation carries the draft's token, and the token changes whenever a new
-question or summary is shown: only the latest prompt's buttons work, and an older one says
-it is out of date. The token of the confirmed summary is the order's idempotency key, so a
-double-tapped Confirm places exactly one order.
+price and balance → Confirm / Change / Cancel (and More options: drip-feed). The whole form
+is one message: each step edits it (progress, the answers so far, the question, and the
+reason an answer failed), the customer's typed answers are deleted once read, and only the
+current step has buttons. When that message can no longer be edited (deleted, too old), a new
+one is sent and the form continues there. Confirm's result follows it as a new message.
+
+The draft lives in ``user_data`` as a plain JSON-friendly dict (the persistence stores it as
+JSON, so a restart resumes it, form message included). Every button of the conversation
+carries the draft's token, and the token changes whenever a new question or summary is
+shown: only the latest prompt's buttons work, and an older one says it is out of date. The
+token of the confirmed summary is the order's idempotency key, so a double-tapped Confirm
+places exactly one order.
 
 The summary's price is part of what Confirm confirms: it is kept in the draft, and when the
 order would cost anything else at Confirm (a catalog re-sync, a markup change) nothing is
@@ -25,8 +31,9 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.error import BadRequest
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.constants import ChatType
+from telegram.error import BadRequest, TelegramError
 from telegram.ext import (
     BaseHandler,
     CallbackQueryHandler,
@@ -51,16 +58,19 @@ from bot.services.catalog import CatalogItem
 from bot.services.ordering import PlacementKind
 from bot.texts import ordering as texts
 from bot.texts import payments as payment_texts
+from bot.texts.amounts import CENT
 
 logger = logging.getLogger(__name__)
 
-ASKING, SUMMARY, CHANGING = "asking", "summary", "changing"
+ASKING, SUMMARY, CHANGING, OPTIONS = "asking", "summary", "changing", "options"
 END = ConversationHandler.END
 
 DRAFT_KEY = "order_draft"
 # Tokens of recently placed summaries → order number, so a late second Confirm can say so.
 PLACED_KEY = "placed_orders"
 PLACED_REMEMBERED = 10
+# How many items of a list answer the form shows above the next question.
+FORM_LIST_SHOWN = 3
 
 Draft = dict[str, Any]
 
@@ -136,16 +146,101 @@ async def _send(update: Update, text: str, markup: InlineKeyboardMarkup | None =
         await chat.send_message(text, reply_markup=markup)
 
 
-async def _drop_buttons(query: CallbackQuery, text: str | None = None) -> None:
-    """Take the buttons off a message (optionally replacing its text) once it is answered."""
-    try:
-        if text is None:
-            await query.edit_message_reply_markup(reply_markup=None)
+async def _draw(
+    update: Update,
+    context: Context,
+    draft: Draft,
+    text: str,
+    markup: InlineKeyboardMarkup | None = None,
+    *,
+    fresh: bool = False,
+) -> None:
+    """Show the form's current screen in its one message, or in a new one when that message
+    can no longer be edited.
+
+    ``fresh`` (or other messages arrived below the form since): a new message at the bottom
+    of the chat, the old one deleted (or, if Telegram refuses, left without buttons).
+    """
+    chat = update.effective_chat
+    if chat is None:
+        return
+    message_id = draft.get("message_id")
+    buried = _buried(update, draft)
+    if update.message is not None:
+        draft["last_id"] = update.message.message_id
+    if isinstance(message_id, int):
+        if fresh or buried:
+            await _retire(context, chat.id, message_id)
         else:
-            await query.edit_message_text(text, reply_markup=None)
+            try:
+                await context.bot.edit_message_text(
+                    text, chat_id=chat.id, message_id=message_id, reply_markup=markup
+                )
+                return
+            except BadRequest as e:
+                if "not modified" in e.message.lower():
+                    return  # the same screen again: it is already showing
+                # Deleted by the customer, or too old to edit: go on in a new message.
+                logger.info("order form message %s not editable: %s", message_id, e.message)
+    sent = await chat.send_message(text, reply_markup=markup)
+    draft["message_id"] = draft["last_id"] = sent.message_id
+
+
+def _buried(update: Update, draft: Draft) -> bool:
+    """True when a typed message shows that others came below the form since it was drawn
+    (a payment notice, another command's reply): editing it there would go unseen.
+
+    Message IDs in a private chat count every message of both sides, so any gap between
+    the last one the form knows (its own, or an answer it read and deleted) and this one is
+    a message the form did not draw.
+    """
+    message, last = update.message, draft.get("last_id")
+    return message is not None and isinstance(last, int) and message.message_id > last + 1
+
+
+async def _retire(context: Context, chat_id: int, message_id: int) -> None:
+    """Delete the old form message the form moves away from (or take its buttons off)."""
+    try:
+        await context.bot.delete_message(chat_id=chat_id, message_id=message_id)
+    except TelegramError as e:
+        logger.debug("could not delete form message %s: %s", message_id, e.message)
+        await _strip_buttons(context, chat_id, message_id)
+
+
+async def _strip_buttons(context: Context, chat_id: int, message_id: int) -> None:
+    """Take the buttons off a message that no longer takes answers (best effort)."""
+    try:
+        await context.bot.edit_message_reply_markup(
+            chat_id=chat_id, message_id=message_id, reply_markup=None
+        )
     except BadRequest as e:
-        # The message may already be plain or too old to edit; the answer still counts.
-        logger.debug("could not edit an answered message: %s", e.message)
+        # Already plain, deleted or too old to edit: its buttons say out of date anyway.
+        logger.debug("could not take the buttons off message %s: %s", message_id, e.message)
+
+
+async def _tidy(update: Update) -> None:
+    """Delete the customer's typed answer: the form message shows it now.
+
+    Telegram lets a bot delete incoming messages in private chats (up to 48 hours old); when
+    it refuses, the message simply stays.
+    """
+    message, chat = update.effective_message, update.effective_chat
+    if message is None or chat is None or chat.type != ChatType.PRIVATE:
+        return
+    try:
+        await message.delete()
+    except TelegramError as e:
+        logger.debug("could not delete an answer in chat %s: %s", chat.id, e.message)
+
+
+async def _finish(update: Update, context: Context, text: str) -> None:
+    """Drop the draft; its form message says how the order ended (no buttons left)."""
+    draft = _draft(context)
+    _drop_draft(context)
+    if draft is None:
+        await _send(update, text)
+        return
+    await _draw(update, context, draft, text)
 
 
 class DraftExpired(Exception):
@@ -191,7 +286,6 @@ async def _checked_button(
         return None
     if _is_expired(draft):
         await query.answer(texts.DRAFT_EXPIRED, show_alert=True)
-        await _drop_buttons(query)
         raise DraftExpired
     await query.answer(answer)
     return callback, draft
@@ -210,8 +304,7 @@ async def _item_or_end(update: Update, context: Context, draft: Draft) -> Catalo
     """Load the draft's service; if it is gone, say so and drop the draft."""
     item = await catalog.get_item(context.bot_data.db, int(draft["item_id"]))
     if item is None or not item.service.orderable:
-        _drop_draft(context)
-        await _send(update, texts.SERVICE_GONE)
+        await _finish(update, context, texts.SERVICE_GONE)
         return None
     return item
 
@@ -229,11 +322,16 @@ async def _ask(
         return await _show_summary(update, context, draft, item)
     draft["step"] = step.name
     _renew(draft, context)
-    await _send(
-        update,
-        texts.question(item, step, error=error),
-        keyboards.question_keyboard(draft["token"], step),
+    number, total = form.progress(item.service, values, step)
+    text = texts.question(
+        item,
+        step,
+        number=number,
+        total=total,
+        answers=form.describe(item.service, values, list_limit=FORM_LIST_SHOWN),
+        error=error,
     )
+    await _draw(update, context, draft, text, keyboards.question_keyboard(draft["token"], step))
     return ASKING
 
 
@@ -243,57 +341,72 @@ async def _show_summary(
     draft: Draft,
     item: CatalogItem,
     *,
+    notice: str | None = None,
+    keep: bool = False,
+    fresh: bool = False,
     old_price: Decimal | None = None,
 ) -> str:
-    """Show every answer, the total price and the balance, with Confirm / Change / Cancel.
+    """Show every answer, the price and the balance, with Confirm / Change / Cancel.
 
-    ``old_price`` is the price of the summary this one replaces because the price changed.
+    ``notice`` (HTML) says why it is shown again (too little balance, typed text).
+    ``keep``: the same summary again, with its price and token (its Confirm still works);
+    otherwise it is priced afresh and gets a new token. ``old_price`` is the price of the
+    summary this one replaces because the price changed.
     """
     values: dict[str, Any] = draft["values"]
     request = form.build_request(item.service, values)
-    price = catalog.quote(item, request).price
+    kept_price = _shown_price(draft) if keep else None
+    price = kept_price if kept_price is not None else catalog.quote(item, request).price
     user = update.effective_user
     assert user is not None
     bot_data = context.bot_data
     balance = await wallet.get_balance(bot_data.db, user.id)
     draft["step"] = None
     draft["price"] = str(price)
-    _renew(draft, context)
-    currency = bot_data.settings.currency
+    if keep and kept_price is not None:
+        _extend(draft, context)
+    else:
+        _renew(draft, context)
     charged = not bot_data.is_admin(user.id)
     short = charged and balance < price
+    if old_price is not None:
+        notice = texts.price_changed(old_price, price, bot_data.settings.currency)
     text = texts.summary(
         item,
         form.describe(item.service, values),
         price=price,
         balance=balance,
-        currency=currency,
+        currency=bot_data.settings.currency,
         charged=charged,
         basis=form.price_basis(request),
+        notice=notice,
     )
     if short:
         text += payment_texts.support_suffix(bot_data.settings.support_contact)
-    if old_price is not None:
-        text = texts.price_changed(old_price, price, currency) + "\n\n" + text
-    await _send(
-        update,
-        text,
-        keyboards.summary_keyboard(
-            draft["token"], top_up=_top_up_button(context, price - balance) if short else None
-        ),
+    markup = keyboards.summary_keyboard(
+        draft["token"],
+        top_up=_top_up_button(context, price - balance) if short else None,
+        more_options=_has_more_options(item),
     )
+    await _draw(update, context, draft, text, markup, fresh=fresh)
     return SUMMARY
+
+
+def _has_more_options(item: CatalogItem) -> bool:
+    """True when the summary offers More options (drip-feed not asked as a question)."""
+    return form.offers_dripfeed(item.service) and not form.asks_dripfeed(item.service)
 
 
 def _top_up_button(context: Context, missing: Decimal) -> InlineKeyboardButton | None:
     """Top up with the missing amount offered first, when customers can top up at all."""
     if not payment_handlers.top_up_offered(context):
         return None
-    return payment_keyboards.top_up_button(1, max(missing, texts.CENT))
+    return payment_keyboards.top_up_button(1, max(missing, CENT))
 
 
 async def resume_summary(update: Update, context: Context) -> str | int | None:
-    """Show the waiting summary again after a top-up (its Confirm works; older ones stop)."""
+    """Show the waiting summary again after a top-up, as a new message at the bottom of the
+    chat (its Confirm works; the old form message loses its buttons)."""
     query = update.callback_query
     assert query is not None
     await query.answer()
@@ -306,7 +419,7 @@ async def resume_summary(update: Update, context: Context) -> str | int | None:
     item = await _item_or_end(update, context, draft)
     if item is None:
         return END
-    return await _show_summary(update, context, draft, item)
+    return await _show_summary(update, context, draft, item, fresh=True)
 
 
 async def start_order(update: Update, context: Context) -> str | int | None:
@@ -320,13 +433,8 @@ async def start_order(update: Update, context: Context) -> str | int | None:
         return None
     await query.answer()
     item = await catalog.get_item(context.bot_data.db, callback.int_arg(0))
-    if item is None:
-        _drop_draft(context)
-        await _send(update, texts.SERVICE_GONE)
-        return END
-    if not item.service.orderable:
-        _drop_draft(context)
-        await _send(update, texts.NOT_ORDERABLE)
+    if item is None or not item.service.orderable:
+        await _finish(update, context, texts.SERVICE_GONE if item is None else texts.NOT_ORDERABLE)
         return END
     user, chat = update.effective_user, update.effective_chat
     if user is not None and chat is not None:
@@ -338,6 +446,10 @@ async def start_order(update: Update, context: Context) -> str | int | None:
             username=user.username,
             first_name=user.first_name,
         )
+    old = _draft(context)
+    if old is not None and isinstance(old.get("message_id"), int) and chat is not None:
+        # A new order replaces the draft: its form stops taking answers.
+        await _strip_buttons(context, chat.id, old["message_id"])
     draft: Draft = {"token": _new_token(), "item_id": item.item_id, "values": {}, "step": None}
     _user_data(context)[DRAFT_KEY] = draft
     return await _ask(update, context, draft, item)
@@ -357,13 +469,15 @@ async def answer_text(update: Update, context: Context) -> str | int:
         return END
     values: dict[str, Any] = draft["values"]
     step = form.step_named(item.service, str(draft.get("step")), values)
-    if step is None:
-        return await _ask(update, context, draft, item)
-    try:
-        values[step.name] = form.parse_answer(step, message.text or "", item.service, values)
-    except form.FormError as e:
-        return await _ask(update, context, draft, item, error=e.message)
-    return await _ask(update, context, draft, item)
+    error: str | None = None
+    if step is not None:
+        try:
+            values[step.name] = form.parse_answer(step, message.text or "", item.service, values)
+        except form.FormError as e:
+            error = e.message
+    state = await _ask(update, context, draft, item, error=error)
+    await _tidy(update)
+    return state
 
 
 @_ends_when_expired
@@ -381,19 +495,26 @@ async def answer_button(update: Update, context: Context) -> str | int | None:
     if step is None:
         return await _ask(update, context, draft, item)
     try:
-        value = form.choose(step, callback.args[1])
+        values[step.name] = form.choose(step, callback.args[1])
     except form.FormError as e:
         return await _ask(update, context, draft, item, error=e.message)
-    values[step.name] = value
-    query = update.callback_query
-    assert query is not None
-    await _drop_buttons(query, texts.answered(step, form.display_value(step, value)))
     return await _ask(update, context, draft, item)
 
 
-async def non_text(update: Update, context: Context) -> int | None:
-    """Ask for text when something else (a photo, a sticker) was sent."""
-    return await _point_at(update, context, texts.SEND_TEXT)
+async def non_text(update: Update, context: Context) -> str | int | None:
+    """Ask for text, in the form, when something else (a photo, a sticker) was sent."""
+    draft = _draft(context)
+    if draft is None:
+        await _send(update, texts.SEND_TEXT)
+        return None
+    if _is_expired(draft):
+        return await expire(update, context)
+    item = await _item_or_end(update, context, draft)
+    if item is None:
+        return END
+    state = await _ask(update, context, draft, item, error=texts.SEND_TEXT)
+    await _tidy(update)
+    return state
 
 
 # --------------------------------------------------------------------------- the summary
@@ -406,19 +527,16 @@ async def confirm(update: Update, context: Context) -> str | int | None:
     if checked is None:
         return None
     _callback, draft = checked
-    query = update.callback_query
     user, chat = update.effective_user, update.effective_chat
-    assert query is not None and user is not None and chat is not None
+    assert user is not None and chat is not None
     bot_data = context.bot_data
     currency = bot_data.settings.currency
     item = await _item_or_end(update, context, draft)
     if item is None:
-        await _drop_buttons(query)
         return END
     shown_price = _shown_price(draft)
     if shown_price is None:
         # A summary from before prices were kept in drafts: show it again with its price.
-        await _drop_buttons(query)
         return await _show_summary(update, context, draft, item)
     request = form.build_request(item.service, draft["values"])
     token = str(draft["token"])
@@ -437,24 +555,16 @@ async def confirm(update: Update, context: Context) -> str | int | None:
     logger.info("order by user %s for item %s: %s", user.id, item.item_id, result.kind)
     kind = result.kind
     if kind is PlacementKind.PRICE_CHANGED:
-        await _drop_buttons(query)
+        # Priced afresh, with a new token: the old Confirm stops working.
         return await _show_summary(update, context, draft, item, old_price=shown_price)
     if kind is PlacementKind.NO_FUNDS:
         price = result.price if result.price is not None else shown_price
-        _extend(draft, context)
-        button = _top_up_button(context, price - result.balance)
-        await _send(
-            update,
-            texts.no_funds(price, result.balance, currency)
-            + payment_texts.support_suffix(bot_data.settings.support_contact),
-            InlineKeyboardMarkup([[button]]) if button is not None else None,
-        )
-        return SUMMARY
+        notice = texts.no_funds(price, result.balance, currency)
+        # The same summary (price and token): topped up, its Confirm places the order.
+        return await _show_summary(update, context, draft, item, notice=notice, keep=True)
     if kind is PlacementKind.INVALID:
-        _extend(draft, context)
-        await _send(update, texts.invalid(result.message))
-        return SUMMARY
-    await _drop_buttons(query)
+        notice = texts.invalid(result.message)
+        return await _show_summary(update, context, draft, item, notice=notice, keep=True)
     order = result.order
     if kind is PlacementKind.PLACED and order is not None:
         text = texts.placed(order, result.balance, currency)
@@ -470,6 +580,10 @@ async def confirm(update: Update, context: Context) -> str | int | None:
         text = texts.unavailable(result.message)
     if kind is not PlacementKind.UNAVAILABLE:
         _remember_placed(context, token, order.order_id if order is not None else None)
+    # The summary stays as the record of what was ordered; the result follows it.
+    message_id = draft.get("message_id")
+    if isinstance(message_id, int):
+        await _strip_buttons(context, chat.id, message_id)
     _drop_draft(context)
     await _send(update, text)
     return END
@@ -491,6 +605,26 @@ async def _tell_admins(context: Context, result: ordering.PlacementResult, panel
         )
 
 
+async def _show_change_menu(
+    update: Update,
+    context: Context,
+    draft: Draft,
+    item: CatalogItem,
+    *,
+    notice: str | None = None,
+) -> str:
+    """Show the answers with a button for each (the token stays when shown again)."""
+    if notice is None:
+        _renew(draft, context)
+    else:
+        _extend(draft, context)
+    values = draft["values"]
+    steps = form.active_steps(item.service, values)
+    text = texts.change_menu(item, form.describe(item.service, values), notice=notice)
+    await _draw(update, context, draft, text, keyboards.change_keyboard(draft["token"], steps))
+    return CHANGING
+
+
 @_ends_when_expired
 async def change(update: Update, context: Context) -> str | int | None:
     """Offer each answer for changing (this summary stops working)."""
@@ -501,10 +635,7 @@ async def change(update: Update, context: Context) -> str | int | None:
     item = await _item_or_end(update, context, draft)
     if item is None:
         return END
-    _renew(draft, context)
-    steps = form.active_steps(item.service, draft["values"])
-    await _send(update, texts.CHOOSE_FIELD, keyboards.change_keyboard(draft["token"], steps))
-    return CHANGING
+    return await _show_change_menu(update, context, draft, item)
 
 
 @_ends_when_expired
@@ -517,9 +648,6 @@ async def pick_field(update: Update, context: Context) -> str | int | None:
     item = await _item_or_end(update, context, draft)
     if item is None:
         return END
-    query = update.callback_query
-    assert query is not None
-    await _drop_buttons(query)
     name = callback.args[1]
     if name == keyboards.BACK_TO_SUMMARY:
         return await _show_summary(update, context, draft, item)
@@ -529,24 +657,94 @@ async def pick_field(update: Update, context: Context) -> str | int | None:
     return await _ask(update, context, draft, item)
 
 
-async def use_summary_buttons(update: Update, context: Context) -> int | None:
-    """Point at the summary's buttons when text is typed there."""
-    return await _point_at(update, context, texts.USE_BUTTONS_SUMMARY)
-
-
-async def use_change_buttons(update: Update, context: Context) -> int | None:
-    """Point at the field buttons when text is typed there."""
-    return await _point_at(update, context, texts.USE_BUTTONS_CHANGE)
-
-
-async def _point_at(update: Update, context: Context, text: str) -> int | None:
-    """Say how to answer, unless the draft expired (while the bot was down): then end it."""
-    draft = _draft(context)
-    if draft is not None and _is_expired(draft):
-        return await expire(update, context)
-    if draft is not None:
+async def _show_options(
+    update: Update,
+    context: Context,
+    draft: Draft,
+    item: CatalogItem,
+    *,
+    notice: str | None = None,
+) -> str:
+    """Show the order's extras (drip-feed on or off); the token stays when shown again."""
+    if notice is None:
+        _renew(draft, context)
+    else:
         _extend(draft, context)
-    await _send(update, text)
+    on = form.dripfeed_on(draft["values"])
+    text = texts.more_options(item, dripfeed=on, notice=notice)
+    await _draw(
+        update, context, draft, text, keyboards.options_keyboard(draft["token"], dripfeed=on)
+    )
+    return OPTIONS
+
+
+@_ends_when_expired
+async def more_options(update: Update, context: Context) -> str | int | None:
+    """Offer the order's extras (this summary stops working)."""
+    checked = await _checked_button(update, context)
+    if checked is None:
+        return None
+    _callback, draft = checked
+    item = await _item_or_end(update, context, draft)
+    if item is None:
+        return END
+    if not _has_more_options(item):
+        return await _show_summary(update, context, draft, item)
+    return await _show_options(update, context, draft, item)
+
+
+@_ends_when_expired
+async def pick_option(update: Update, context: Context) -> str | int | None:
+    """Turn drip-feed on (then ask its runs and interval) or off, or go back to the summary."""
+    checked = await _checked_button(update, context)
+    if checked is None:
+        return None
+    callback, draft = checked
+    item = await _item_or_end(update, context, draft)
+    if item is None:
+        return END
+    choice = callback.args[1]
+    if choice in (keyboards.DRIPFEED_ON, keyboards.DRIPFEED_OFF) and _has_more_options(item):
+        on = choice == keyboards.DRIPFEED_ON
+        draft["values"] = form.set_dripfeed(draft["values"], on)
+    return await _ask(update, context, draft, item)
+
+
+async def use_summary_buttons(update: Update, context: Context) -> str | int | None:
+    """Point at the summary's buttons, in the summary, when text is typed there."""
+    return await _point_at(update, context, SUMMARY)
+
+
+async def use_change_buttons(update: Update, context: Context) -> str | int | None:
+    """Point at the field buttons, in the form, when text is typed there."""
+    return await _point_at(update, context, CHANGING)
+
+
+async def use_option_buttons(update: Update, context: Context) -> str | int | None:
+    """Point at the option buttons, in the form, when text is typed there."""
+    return await _point_at(update, context, OPTIONS)
+
+
+async def _point_at(update: Update, context: Context, state: str) -> str | int | None:
+    """Say how to answer in the form's current screen (its buttons keep working), unless
+    the draft expired (while the bot was down): then end it."""
+    draft = _draft(context)
+    if draft is None:
+        await _send(update, texts.DRAFT_LOST)
+        return END
+    if _is_expired(draft):
+        return await expire(update, context)
+    item = await _item_or_end(update, context, draft)
+    if item is None:
+        return END
+    if state == SUMMARY:
+        notice = texts.USE_BUTTONS_SUMMARY
+        await _show_summary(update, context, draft, item, notice=notice, keep=True)
+    elif state == CHANGING:
+        await _show_change_menu(update, context, draft, item, notice=texts.USE_BUTTONS_CHANGE)
+    else:
+        await _show_options(update, context, draft, item, notice=texts.USE_BUTTONS_OPTIONS)
+    await _tidy(update)
     return None
 
 
@@ -559,18 +757,14 @@ async def abort_button(update: Update, context: Context) -> str | int | None:
     checked = await _checked_button(update, context)
     if checked is None:
         return None
-    query = update.callback_query
-    assert query is not None
-    await _drop_buttons(query)
-    _drop_draft(context)
-    await _send(update, texts.CANCELLED)
+    await _finish(update, context, texts.CANCELLED)
     return END
 
 
 async def cancel_command(update: Update, context: Context) -> int:
     """Cancel the draft with /cancel at any step."""
-    _drop_draft(context)
-    await _send(update, texts.CANCELLED)
+    await _finish(update, context, texts.CANCELLED)
+    await _tidy(update)
     return END
 
 
@@ -595,9 +789,8 @@ async def stale_button_outside(update: Update, context: Context) -> int:
 
 
 async def expired(update: Update, context: Context) -> None:
-    """Tell the user the draft expired after a long silence."""
-    _drop_draft(context)
-    await _send(update, texts.DRAFT_EXPIRED)
+    """Tell the user, in the form, that the draft expired after a long silence."""
+    await _finish(update, context, texts.DRAFT_EXPIRED)
 
 
 async def expire(update: Update, context: Context) -> int:
@@ -609,7 +802,9 @@ async def expire(update: Update, context: Context) -> int:
 def build_conversation(settings: Settings) -> ConversationHandler[Context]:
     """Return the order conversation (persistent, named "order")."""
     order_button = CallbackQueryHandler(start_order, pattern=pattern(Action.ORDER))
-    summary_buttons = pattern(Action.CONFIRM, Action.CHANGE, Action.ABORT, Action.CHOICE)
+    summary_buttons = pattern(
+        Action.CONFIRM, Action.CHANGE, Action.ABORT, Action.CHOICE, Action.MORE_OPTIONS
+    )
     text = filters.TEXT & ~filters.COMMAND
     abort = CallbackQueryHandler(abort_button, pattern=pattern(Action.ABORT))
     states: dict[object, list[BaseHandler[Update, Context, Any]]] = {
@@ -622,6 +817,7 @@ def build_conversation(settings: Settings) -> ConversationHandler[Context]:
         SUMMARY: [
             CallbackQueryHandler(confirm, pattern=pattern(Action.CONFIRM)),
             CallbackQueryHandler(change, pattern=pattern(Action.CHANGE)),
+            CallbackQueryHandler(more_options, pattern=pattern(Action.MORE_OPTIONS)),
             CallbackQueryHandler(resume_summary, pattern=pattern(Action.ORDER_RESUME)),
             abort,
             MessageHandler(text, use_summary_buttons),
@@ -630,6 +826,11 @@ def build_conversation(settings: Settings) -> ConversationHandler[Context]:
             CallbackQueryHandler(pick_field, pattern=pattern(Action.CHOICE)),
             abort,
             MessageHandler(text, use_change_buttons),
+        ],
+        OPTIONS: [
+            CallbackQueryHandler(pick_option, pattern=pattern(Action.CHOICE)),
+            abort,
+            MessageHandler(text, use_option_buttons),
         ],
         ConversationHandler.TIMEOUT: [TypeHandler(Update, expired)],
     }

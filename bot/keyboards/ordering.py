@@ -18,8 +18,10 @@ if TYPE_CHECKING:
 
 PLATFORMS_PER_PAGE = 8
 LABEL_SHOWN = 48  # a platform or category name on a button (plain text, not HTML)
-# Choice values that are not a form step's name (see ``change_keyboard``).
+# Choice values that are not a form step's name (see ``change_keyboard``, ``options_keyboard``).
 BACK_TO_SUMMARY = "summary"
+DRIPFEED_ON = "drip"
+DRIPFEED_OFF = "nodrip"
 
 Row = list[InlineKeyboardButton]
 
@@ -148,16 +150,35 @@ def question_keyboard(token: str, step: Step) -> InlineKeyboardMarkup:
 
 
 def summary_keyboard(
-    token: str, top_up: InlineKeyboardButton | None = None
+    token: str, top_up: InlineKeyboardButton | None = None, *, more_options: bool = False
 ) -> InlineKeyboardMarkup:
-    """Confirm / Change / Cancel for one summary (the token ties them to it), and Top up
-    when the balance does not cover it."""
+    """Confirm / Change / Cancel for one summary (the token ties them to it), Top up when
+    the balance does not cover it, and More options when the order has any."""
     return _markup(
         [
             [top_up] if top_up is not None else [],
             [_button(texts.BTN_CONFIRM, Action.CONFIRM, token)],
             [
                 _button(texts.BTN_CHANGE, Action.CHANGE, token),
+                _button(texts.BTN_CANCEL, Action.ABORT, token),
+            ],
+            [_button(texts.BTN_MORE_OPTIONS, Action.MORE_OPTIONS, token)] if more_options else [],
+        ]
+    )
+
+
+def options_keyboard(token: str, *, dripfeed: bool) -> InlineKeyboardMarkup:
+    """Drip-feed on or off, and a way back to the summary."""
+    toggle = (
+        _button(texts.BTN_DRIPFEED_OFF, Action.CHOICE, token, DRIPFEED_OFF)
+        if dripfeed
+        else _button(texts.BTN_DRIPFEED_ON, Action.CHOICE, token, DRIPFEED_ON)
+    )
+    return _markup(
+        [
+            [toggle],
+            [
+                _button(texts.BTN_BACK_TO_SUMMARY, Action.CHOICE, token, BACK_TO_SUMMARY),
                 _button(texts.BTN_CANCEL, Action.ABORT, token),
             ],
         ]

@@ -222,6 +222,8 @@ class Service:
     cancel: bool = False
     dripfeed: bool = False
     description: str = ""
+    # The panel's own list marks the service as drip-feed (not inferred from its type).
+    dripfeed_flagged: bool = False
 
     @property
     def orderable(self) -> bool:

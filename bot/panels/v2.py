@@ -162,6 +162,7 @@ def service_from_payload(
             return parse_bool(item[name])
         return bool(default)
 
+    flagged = "dripfeed" in item and parse_bool(item["dripfeed"])
     if "dripfeed" in item:
         dripfeed = parse_bool(item["dripfeed"])
     elif dripfeed_default is not None:
@@ -184,6 +185,7 @@ def service_from_payload(
         cancel=flag("cancel", flags_default),
         dripfeed=dripfeed,
         description=description,
+        dripfeed_flagged=flagged,
     )
 
 

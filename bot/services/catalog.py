@@ -246,6 +246,7 @@ async def _store(
             dripfeed=s.dripfeed,
             description=s.description,
             raw=_raw(s),
+            dripfeed_flagged=s.dripfeed_flagged,
             platform=platforms[s.category],
             search_text=f"{s.name} {s.category}".casefold(),
             position=position,
@@ -274,6 +275,7 @@ def _item(row: sqlite3.Row) -> CatalogItem:
         cancel=bool(row["cancel"]),
         dripfeed=bool(row["dripfeed"]),
         description=str(row["description"]),
+        dripfeed_flagged=bool(row["dripfeed_flagged"]),
     )
     return CatalogItem(
         item_id=int(row["item_id"]),

@@ -19,6 +19,7 @@ from babel.dates import format_datetime
 from bot import i18n
 from bot.i18n import N_, _, ngettext
 from bot.texts import notifications as notification_texts
+from bot.texts.amounts import money
 from bot.texts.fit import MAX_MESSAGE, clip, fit, visible_length
 
 if TYPE_CHECKING:
@@ -116,11 +117,6 @@ HOW_TO_ADD = N_("To add money, contact the shop's administrator.")
 # MM month number, MMM short month name, d/dd day, HH:mm hours and minutes; text in single
 # quotes is written as is.
 MOMENT_PATTERN = N_("yyyy-MM-dd HH:mm 'UTC'")
-
-
-def money(amount: Decimal, currency: str) -> str:
-    """Format an amount of money for the reader's language (two decimals, no float)."""
-    return escape(i18n.money(amount, currency))
 
 
 def moment(when: datetime) -> str:

@@ -6,17 +6,17 @@ no Telegram import, so the outbox can be filled from the services.
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from html import escape
 from typing import TYPE_CHECKING
 
+from bot.texts.amounts import money
 from bot.texts.fit import clip
 from bot.texts.supplier import customer_reason
 
 if TYPE_CHECKING:
     from bot.services.ordering import OrderRecord
 
-CENT = Decimal("0.01")
 BAR_WIDTH = 10
 MAX_LINK_SHOWN = 80
 NAME_SHOWN = 200
@@ -55,11 +55,6 @@ REQUEST_LABELS = {
     "canceled": "Canceled",
     "unknown": "Unknown",
 }
-
-
-def money(amount: Decimal, currency: str) -> str:
-    """Show an amount to the cent with its currency."""
-    return f"{amount.quantize(CENT, rounding=ROUND_HALF_UP):,} {escape(currency)}"
 
 
 def status_label(status: str) -> str:

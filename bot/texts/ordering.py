@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from html import escape
 from typing import TYPE_CHECKING
 
+from bot.texts.amounts import CENT, money, rate
 from bot.texts.fit import MAX_MESSAGE, clip, fit, visible_length
 from bot.texts.supplier import customer_reason
 
@@ -15,7 +16,6 @@ if TYPE_CHECKING:
     from bot.services.catalog import CatalogItem, CategoryInfo
     from bot.services.ordering import OrderRecord
 
-CENT = Decimal("0.01")
 # How much of a panel's (or a user's) text each screen shows, in UTF-16 units: with these the
 # longest screen stays far below Telegram's 4096 whatever the catalog or the user sent.
 NAME_SHOWN = 200
@@ -38,6 +38,9 @@ BTN_CHANGE = "✏ Change"
 BTN_CANCEL = "✖ Cancel"
 BTN_SKIP = "Skip"
 BTN_BACK_TO_SUMMARY = "⬅ Back to the summary"
+BTN_MORE_OPTIONS = "⚙ More options"
+BTN_DRIPFEED_ON = "💧 Drip-feed: deliver in runs"
+BTN_DRIPFEED_OFF = "✖ No drip-feed"
 
 # --------------------------------------------------------------------------- catalog
 
@@ -88,18 +91,6 @@ def no_results(query: str) -> str:
     )
 
 
-def rate(amount: Decimal) -> str:
-    """Show a rate with at least two decimals and no trailing noise (0.9 → 0.90, 0.0045)."""
-    if amount == amount.quantize(CENT):
-        return f"{amount.quantize(CENT):,}"
-    return f"{amount.normalize():,f}"
-
-
-def money(amount: Decimal, currency: str) -> str:
-    """Show an amount of money to the cent."""
-    return f"{amount.quantize(CENT, rounding=ROUND_HALF_UP):,} {escape(currency)}"
-
-
 def price_line(item: CatalogItem, currency: str) -> str:
     """Say the customer's price: per 1000, or per package."""
     unit = "per package" if item.service.spec.per_package else "per 1000"
@@ -147,22 +138,68 @@ def service_card(item: CatalogItem, currency: str) -> str:
 # --------------------------------------------------------------------------- the order form
 
 
-def question(item: CatalogItem, step: Step, *, error: str | None = None) -> str:
-    """Ask one question of the order form (after the reason the last answer failed)."""
-    head = f"🛒 <b>{escape(clip(item.service.name, NAME_SHOWN))}</b>\n\n"
+def _title(item: CatalogItem) -> str:
+    return f"🛒 <b>{escape(clip(item.service.name, NAME_SHOWN))}</b>"
+
+
+def _answer_lines(rows: Sequence[tuple[str, str]]) -> list[str]:
+    return [f"{escape(label)}: {escape(clip(value, ANSWER_SHOWN))}" for label, value in rows]
+
+
+def question(
+    item: CatalogItem,
+    step: Step,
+    *,
+    number: int,
+    total: int,
+    answers: Sequence[tuple[str, str]] = (),
+    error: str | None = None,
+) -> str:
+    """Show the order form at one question: progress, the answers so far, the reason the
+    last answer failed, then the question itself (kept whole when the answers are cut)."""
+    lines = [_title(item), f"Step {number} of {total}"]
+    if answers:
+        lines += ["", *_answer_lines(answers)]
+    tail = [""]
     if error:
-        head = f"⚠ {escape(clip(error, ANSWER_SHOWN))}\n\n" + head
-    skip = "\nOr tap Skip." if step.optional else ""
-    return fit(f"{head}{escape(step.prompt)}{skip}\n\n/cancel to stop.")
+        tail.append(f"⚠ {escape(clip(error, ANSWER_SHOWN))}")
+    tail.append(f"<b>{escape(step.prompt)}</b>")
+    if step.optional:
+        tail.append("Or tap Skip.")
+    tail += ["", "/cancel to stop."]
+    return _fit_keeping_tail([*lines, *tail], money_lines=len(tail))
 
 
-def answered(step: Step, shown: str) -> str:
-    """Record a button answer in the question it answered."""
-    return f"{escape(step.label)}: <b>{escape(clip(shown, ANSWER_SHOWN))}</b>"
+def change_menu(
+    item: CatalogItem, answers: Sequence[tuple[str, str]], *, notice: str | None = None
+) -> str:
+    """Show the answers and ask which one to change."""
+    lines = [_title(item), "", *_answer_lines(answers)]
+    tail = [""]
+    if notice:
+        tail.append(f"⚠ {escape(notice)}")
+    tail.append(CHOOSE_FIELD)
+    return _fit_keeping_tail([*lines, *tail], money_lines=len(tail))
+
+
+def more_options(item: CatalogItem, *, dripfeed: bool, notice: str | None = None) -> str:
+    """Offer what an order can have besides its answers: drip-feed, for now."""
+    state = "on" if dripfeed else "off"
+    lines = [
+        _title(item),
+        "",
+        "⚙ <b>More options</b>",
+        f"💧 Drip-feed is {state}. With drip-feed the quantity is delivered again in several "
+        "runs, spread over time; every run is charged.",
+    ]
+    if notice:
+        lines += ["", f"⚠ {escape(notice)}"]
+    return fit("\n".join(lines))
 
 
 USE_BUTTONS_SUMMARY = "Please use the buttons under the summary: Confirm, Change or Cancel."
 USE_BUTTONS_CHANGE = "Please choose what to change with the buttons above."
+USE_BUTTONS_OPTIONS = "Please choose with the buttons above."
 SEND_TEXT = "Please answer with a text message (or the buttons)."
 CHOOSE_FIELD = "What would you like to change?"
 DRAFT_LOST = "Your order draft was lost. Please choose the service again from the catalog."
@@ -183,8 +220,10 @@ def summary(
     currency: str,
     charged: bool,
     basis: str | None = None,
+    notice: str | None = None,
 ) -> str:
-    """Show the whole order before it is placed, with its price and the user's balance.
+    """Show the whole order before it is placed: the answers, the unit price and how the
+    total is counted, the total, the user's balance, and last a notice (HTML) if any.
 
     ``basis`` says how the total is computed when it is more than quantity × rate.
     """
@@ -193,11 +232,12 @@ def summary(
         "",
         f"Service: <b>{escape(clip(item.service.name, NAME_SHOWN))}</b> (#{item.item_id})",
     ]
-    lines += [f"{escape(label)}: {escape(value)}" for label, value in rows]
+    lines += _answer_lines(rows)
     answers_end = len(lines)
-    lines += ["", f"💵 Total: <b>{money(price, currency)}</b>"]
+    lines += ["", f"🏷 Price: {price_line(item, currency)}"]
     if basis:
         lines.append(f"🧮 {escape(basis)}")
+    lines.append(f"💵 Total: <b>{money(price, currency)}</b>")
     if charged:
         lines.append(f"👛 Your balance: {money(balance, currency)}")
         if balance < price:
@@ -206,6 +246,8 @@ def summary(
             )
     else:
         lines.append("👑 Admin order: your balance will not be charged.")
+    if notice:
+        lines += ["", notice]
     # The money lines go last, so a summary too long to send shows them first when cut.
     return _fit_keeping_tail(lines, money_lines=len(lines) - answers_end)
 

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from bot.panels.models import Field
 from bot.texts import notifications as notification_texts
+from bot.texts.amounts import money
 from bot.texts.fit import MAX_MESSAGE, clip, fit
 from bot.texts.supplier import customer_reason
 
@@ -79,11 +80,6 @@ def request_status_label(status: str) -> str:
     """Name a refill/cancel request status for the customer (HTML)."""
     words = notification_texts.REQUEST_LABELS.get(status, status.replace("_", " ").capitalize())
     return escape(words)
-
-
-def money(amount: Decimal, currency: str) -> str:
-    """Format an amount of money for display (two decimals, no float on the way)."""
-    return f"{amount.quantize(Decimal('0.01')):,} {escape(currency)}"
 
 
 def moment(when: datetime) -> str:

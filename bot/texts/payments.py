@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING
 
 from bot import i18n
 from bot.i18n import N_, _
-from bot.texts import moment, money
+from bot.texts import moment
+from bot.texts.amounts import money
 
 if TYPE_CHECKING:
     from bot.services.payments import Payment

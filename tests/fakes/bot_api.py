@@ -50,6 +50,7 @@ _TEXT_PARAMS = frozenset(
     }
 )  # fmt: skip
 MAX_CAPTION_LENGTH = 1024
+MAX_DELETE_AGE = 48 * 3600  # seconds: older messages can no longer be deleted
 # Telegram's limits for a Stars invoice.
 MAX_INVOICE_TITLE = 32
 MAX_INVOICE_DESCRIPTION = 255
@@ -321,6 +322,10 @@ class FakeBotApi:
             chat = self.chats[chat_id] = Chat(chat_id, first_name, username)
         return chat
 
+    def user_deletes(self, chat_id: int, message_id: int) -> None:
+        """The user deletes a message for both sides, as a private chat allows."""
+        del self.chat(chat_id).messages[message_id]
+
     def queue_update(self, update: dict[str, Any]) -> int:
         """Queue an update (without ``update_id``) for getUpdates and return its ID."""
         update_id = self._last_update_id = next(self._update_ids)
@@ -328,14 +333,16 @@ class FakeBotApi:
         self._new_updates.set()
         return update_id
 
-    def queue_message(self, user: dict[str, Any], text: str) -> int:
-        """Queue a text message from ``user`` in their private chat; return the update ID."""
+    def queue_message(self, user: dict[str, Any], text: str, *, sent_ago: float = 0) -> int:
+        """Queue a text message from ``user`` in their private chat; return the update ID.
+
+        ``sent_ago``: seconds since the user sent it (an update delivered late)."""
         chat = self.chat(user["id"], user.get("first_name", "User"), user.get("username"))
         message: dict[str, Any] = {
             "message_id": chat.take_message_id(),
             "from": user,
             "chat": chat.as_dict(),
-            "date": int(time.time()),
+            "date": int(time.time() - sent_ago),
             "text": text,
         }
         command = re.match(r"/[A-Za-z0-9_]+(@[A-Za-z0-9_]+)?", text)
@@ -648,9 +655,15 @@ class FakeBotApi:
         return _public(message)
 
     async def _m_deleteMessage(self, params: dict[str, Any]) -> Any:
+        # Telegram's rules for a private chat: the bot deletes its own messages and the
+        # user's, but only those sent less than 48 hours ago.
         chat = self._message_chat(params)
-        if chat.messages.pop(params.get("message_id"), None) is None:  # type: ignore[arg-type]
+        message = chat.messages.get(params.get("message_id"))  # type: ignore[arg-type]
+        if message is None:
             raise _bad_request("message to delete not found")
+        if time.time() - int(message.get("date", 0)) >= MAX_DELETE_AGE:
+            raise _bad_request("message can't be deleted for everyone")
+        del chat.messages[message["message_id"]]
         return True
 
     async def _m_answerCallbackQuery(self, params: dict[str, Any]) -> Any:

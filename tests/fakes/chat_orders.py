@@ -87,7 +87,8 @@ async def place(
 
 
 async def summary_for(env: BotEnv, user: FakeUser, quantity: int | None = None) -> Msg:
-    """Walk a Default order of a service without drip-feed up to its summary."""
+    """Walk a Default order of a service without drip-feed up to its summary (v2 panels mark
+    no service as drip-feed, so the form never asks)."""
     service = env.sandbox.find_service(OrderType.DEFAULT, dripfeed=False)
     item = await item_for(env, service.service_id)
     await user.send(f"/search {item.item_id}")
@@ -95,8 +96,6 @@ async def summary_for(env: BotEnv, user: FakeUser, quantity: int | None = None) 
     await user.tap(order_form_texts.BTN_ORDER)
     await user.send(FORM_LINK)
     await user.send(str(quantity or item.service.min))
-    if "Drip-feed?" in user.last().text:  # v2 panels flag no drip-feed: it is offered
-        await user.tap("No")
     summary = user.last()
     assert "Check your order" in summary.text, summary.text
     return summary

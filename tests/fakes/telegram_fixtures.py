@@ -9,6 +9,11 @@ users do::
     assert "Welcome" in user.last().text
     await user.tap("Balance")
 
+``user.replies()`` lists every message the bot sent *and every edit* since the last call
+(an order form edits one message, so each step is an ``editMessageText``); ``user.last()`` is
+the latest bot message still in the chat, as it looks now; ``user.chat_view()`` is the whole
+chat as the user sees it (deleted messages gone).
+
 ``send``/``tap`` return once the bot has handled the update and gone quiet: the update went
 through every handler group (a marker handler in the last group records it), no request to
 the fake server is in flight and none arrived for ``QUIET_SECONDS``. A bot that never gets
@@ -131,13 +136,14 @@ class FakeUser:
             user["username"] = self.username
         return user
 
-    async def send(self, text: str) -> None:
-        """Send a text message and wait until the bot has handled it."""
-        await self.env.settle(self.post(text))
+    async def send(self, text: str, *, sent_ago: float = 0) -> None:
+        """Send a text message and wait until the bot has handled it (``sent_ago``: it
+        reaches the bot that many seconds after it was sent)."""
+        await self.env.settle(self.post(text, sent_ago=sent_ago))
 
-    def post(self, text: str) -> int:
+    def post(self, text: str, *, sent_ago: float = 0) -> int:
         """Send a text message without waiting for the bot; return its update ID."""
-        return self.env.api.queue_message(self.as_dict(), text)
+        return self.env.api.queue_message(self.as_dict(), text, sent_ago=sent_ago)
 
     def press(self, button: str, message: Msg | None = None) -> int:
         """Press a button (by text or callback data) without waiting; return the update ID."""
@@ -223,6 +229,16 @@ class FakeUser:
         if not messages:
             raise AssertionError(f"the bot has sent nothing to user {self.user_id}")
         return messages[-1]
+
+    def chat_view(self) -> list[tuple[str, str]]:
+        """The chat as the user sees it now, oldest first: ("bot" or "user", visible text).
+
+        Deleted messages are gone from it; edited ones show their latest text."""
+        chat = self.env.api.chat(self.chat_id)
+        return [
+            ("bot" if m.get("from") == BOT_USER else "user", str(m.get("text", "")))
+            for _, m in sorted(chat.messages.items())
+        ]
 
     def answers(self) -> list[str]:
         """Texts of answerCallbackQuery for this user's taps since the last call."""

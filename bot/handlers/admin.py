@@ -16,6 +16,7 @@ from telegram.ext import BaseHandler, CommandHandler
 from bot import input_rules as rules
 from bot import jobs, texts
 from bot.context import BotData, Context
+from bot.handlers.common import refuse_non_admin
 from bot.services import backoffice, catalog, payments, users, wallet
 from bot.texts import payments as payment_texts
 
@@ -43,20 +44,10 @@ async def sync_catalogs_now(bot_data: BotData) -> list[catalog.SyncReport]:
         )
 
 
-async def _refuse_non_admin(update: Update, context: Context) -> bool:
-    user = update.effective_user
-    if context.bot_data.is_admin(user.id if user else None):
-        return False
-    log.info("refused admin command from user %s", user.id if user else None)
-    if update.effective_message is not None:
-        await update.effective_message.reply_text(texts.ADMIN_ONLY)
-    return True
-
-
 async def _change_balance(update: Update, context: Context, *, is_credit: bool) -> None:
     message = update.effective_message
     admin = update.effective_user
-    if message is None or admin is None or await _refuse_non_admin(update, context):
+    if message is None or admin is None or await refuse_non_admin(update, context):
         return
     usage = texts.CREDIT_USAGE if is_credit else texts.DEBIT_USAGE
     args = context.args or []
@@ -129,7 +120,7 @@ async def debit(update: Update, context: Context) -> None:
 async def sync(update: Update, context: Context) -> None:
     """Re-sync every panel's catalog now and report per panel."""
     message = update.effective_message
-    if message is None or await _refuse_non_admin(update, context):
+    if message is None or await refuse_non_admin(update, context):
         return
     if not context.bot_data.panels:
         await message.reply_text(texts.SYNC_NO_PANELS)
@@ -143,7 +134,7 @@ async def sync(update: Update, context: Context) -> None:
 async def panels(update: Update, context: Context) -> None:
     """Show each panel's balance, catalog, orders, status-sync health and actions."""
     message = update.effective_message
-    if message is None or await _refuse_non_admin(update, context):
+    if message is None or await refuse_non_admin(update, context):
         return
     bot_data = context.bot_data
     if not bot_data.panels:
@@ -163,7 +154,7 @@ async def panels(update: Update, context: Context) -> None:
 async def user(update: Update, context: Context) -> None:
     """Show a customer's details, balance, latest ledger entries and orders: /user <user>."""
     message = update.effective_message
-    if message is None or await _refuse_non_admin(update, context):
+    if message is None or await refuse_non_admin(update, context):
         return
     args = context.args or []
     if len(args) != 1:

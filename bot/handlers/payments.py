@@ -14,7 +14,7 @@ import re
 from decimal import ROUND_DOWN, Decimal
 from typing import Any
 
-from telegram import LabeledPrice, Message, Update
+from telegram import CallbackQuery, LabeledPrice, Update
 from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import (
     BaseHandler,
@@ -29,10 +29,18 @@ from telegram.ext import (
 
 from bot import input_rules as rules
 from bot import texts as common_texts
-from bot.callbacks import Action, Callback, pattern
+from bot.callbacks import Action, Callback, ForgedCallback, pattern
 from bot.config import Settings
 from bot.context import Context
-from bot.handlers.start import decode_or_refuse, remember_user, show
+from bot.handlers.common import (
+    button_press,
+    drop_buttons,
+    refuse_non_admin,
+    remember_user,
+    send,
+    show,
+    tapped,
+)
 from bot.keyboards import payments as keyboards
 from bot.payment_jobs import CRYPTO_CLIENT
 from bot.payments.cryptopay import CryptoPayClient, CryptoPayError
@@ -113,30 +121,19 @@ def top_up_offered(context: Context) -> bool:
     )
 
 
-async def _send(update: Update, text: str, markup: Any = None) -> Message | None:
-    chat = update.effective_chat
-    if chat is None:
-        return None
-    return await chat.send_message(text, reply_markup=markup)
-
-
 # --------------------------------------------------------------------------- the picker
 
 
 async def top_up_button(update: Update, context: Context) -> str | int | None:
     """Offer amounts to top up (the order's missing amount first when there is one)."""
-    query = update.callback_query
-    assert query is not None
-    callback = await decode_or_refuse(query)
-    if callback is None:
-        return None
+    query, callback = tapped(update)
     await query.answer()
     origin = _origin(callback)
     missing = _from_cents(callback.int_arg(1)) if callback.int_arg(1) > 0 else None
     text, markup = _picker(context, origin, missing)
     if origin is Origin.ORDER:
         # The summary stays as it is: its Confirm is what the customer comes back to.
-        await _send(update, text, markup)
+        await send(update, text, markup)
     else:
         await show(update, context, text, markup)
     return END
@@ -146,7 +143,7 @@ async def top_up_command(update: Update, context: Context) -> str | int:
     """Offer amounts to top up (/topup)."""
     await remember_user(update, context)
     text, markup = _picker(context, Origin.BALANCE, None)
-    await _send(update, text, markup)
+    await send(update, text, markup)
     return END
 
 
@@ -168,16 +165,11 @@ def _picker(context: Context, origin: Origin, missing: Decimal | None) -> tuple[
 
 async def amount_button(update: Update, context: Context) -> str | int | None:
     """Take a picked amount and ask how to pay."""
-    query = update.callback_query
-    assert query is not None
-    callback = await decode_or_refuse(query)
-    if callback is None:
-        return None
+    query, callback = tapped(update)
     amount = _from_cents(callback.int_arg(1))
     settings = context.bot_data.settings
     if not _in_range(settings, amount):
-        await query.answer(common_texts.BUTTON_INVALID, show_alert=True)
-        return None
+        raise ForgedCallback(f"top-up amount {amount} out of range")
     await query.answer()
     text, markup = _method_choice(context, _origin(callback), amount)
     await show(update, context, text, markup)
@@ -202,11 +194,7 @@ def _method_choice(context: Context, origin: Origin, amount: Decimal) -> tuple[s
 
 async def other_amount_button(update: Update, context: Context) -> str | int | None:
     """Ask for a typed amount."""
-    query = update.callback_query
-    assert query is not None
-    callback = await decode_or_refuse(query)
-    if callback is None:
-        return None
+    query, callback = tapped(update)
     await query.answer()
     settings = context.bot_data.settings
     _user_data(context)[PENDING_KEY] = {"origin": _origin(callback).value}
@@ -228,10 +216,10 @@ async def typed_amount(update: Update, context: Context) -> str | int:
     text = message.text or ""
     amount = parse_amount(text)
     if amount is None:
-        await _send(update, texts.bad_amount(text), keyboards.cancel_keyboard())
+        await send(update, texts.bad_amount(text), keyboards.cancel_keyboard())
         return TYPING_AMOUNT
     if not _in_range(settings, amount):
-        await _send(
+        await send(
             update,
             texts.amount_out_of_range(
                 amount, settings.topup_min, settings.topup_max, settings.currency
@@ -242,21 +230,19 @@ async def typed_amount(update: Update, context: Context) -> str | int:
     pending = _user_data(context).pop(PENDING_KEY, None) or {}
     origin = Origin(pending.get("origin", Origin.BALANCE.value))
     reply, markup = _method_choice(context, origin, amount)
-    await _send(update, reply, markup)
+    await send(update, reply, markup)
     return END
 
 
 async def not_an_amount(update: Update, context: Context) -> str:
     """Ask for the amount as text when something else was sent."""
-    await _send(update, texts.SEND_AMOUNT_TEXT)
+    await send(update, texts.SEND_AMOUNT_TEXT)
     return TYPING_AMOUNT
 
 
 async def cancel_button(update: Update, context: Context) -> int:
     """Drop the top-up from its Cancel button."""
-    query = update.callback_query
-    assert query is not None
-    await query.answer()
+    await button_press(update).answer()
     _user_data(context).pop(PENDING_KEY, None)
     await show(update, context, texts.TOPUP_CANCELLED)
     return END
@@ -265,14 +251,14 @@ async def cancel_button(update: Update, context: Context) -> int:
 async def cancel_command(update: Update, context: Context) -> int:
     """Drop the top-up with /cancel."""
     _user_data(context).pop(PENDING_KEY, None)
-    await _send(update, texts.TOPUP_CANCELLED)
+    await send(update, texts.TOPUP_CANCELLED)
     return END
 
 
 async def expired(update: Update, context: Context) -> None:
     """Close an unfinished top-up after a long silence."""
     _user_data(context).pop(PENDING_KEY, None)
-    await _send(update, texts.TOPUP_EXPIRED)
+    await send(update, texts.TOPUP_EXPIRED)
 
 
 # --------------------------------------------------------------------------- methods
@@ -280,17 +266,12 @@ async def expired(update: Update, context: Context) -> None:
 
 async def method_button(update: Update, context: Context) -> str | int | None:
     """Start paying the amount by the chosen method."""
-    query = update.callback_query
-    assert query is not None
-    callback = await decode_or_refuse(query)
-    if callback is None:
-        return None
+    query, callback = tapped(update)
     amount = _from_cents(callback.int_arg(1))
     method = callback.args[2]
     settings = context.bot_data.settings
     if not _in_range(settings, amount):
-        await query.answer(common_texts.BUTTON_INVALID, show_alert=True)
-        return None
+        raise ForgedCallback(f"top-up amount {amount} out of range")
     if method not in {m for m, _ in enabled_methods(context, amount)}:
         await query.answer(texts.METHOD_OFF, show_alert=True)
         return None
@@ -396,11 +377,7 @@ async def _send_crypto_invoice(
 
 async def check_payment_button(update: Update, context: Context) -> None:
     """Ask Crypto Pay about this invoice now (the customer says they paid)."""
-    query = update.callback_query
-    assert query is not None
-    callback = await decode_or_refuse(query)
-    if callback is None:
-        return
+    query, callback = tapped(update)
     bot_data = context.bot_data
     payment = await payments.get_payment(bot_data.db, callback.int_arg(0))
     client = bot_data.resources.get(CRYPTO_CLIENT)
@@ -410,8 +387,7 @@ async def check_payment_button(update: Update, context: Context) -> None:
         or payment.provider is not payments.Provider.CRYPTOPAY
         or payment.provider_payment_id is None
     ):
-        await query.answer(common_texts.BUTTON_INVALID, show_alert=True)
-        return
+        raise ForgedCallback("not this presser's Crypto Pay payment")
     if payment.state in (payments.State.CREDITED, payments.State.REFUNDED):
         await query.answer(texts.CHECK_DONE, show_alert=True)
         return
@@ -436,10 +412,7 @@ async def check_payment_button(update: Update, context: Context) -> None:
     fresh = await payments.get_payment(bot_data.db, payment.payment_id)
     if credit is not None or (fresh is not None and fresh.state is payments.State.CREDITED):
         await query.answer(texts.CHECK_DONE)
-        try:
-            await query.edit_message_reply_markup(reply_markup=None)
-        except BadRequest as e:
-            log.debug("could not take the buttons off a paid invoice: %s", e.message)
+        await drop_buttons(query)
     elif fresh is not None and fresh.state is payments.State.EXPIRED:
         await query.answer(texts.CRYPTO_EXPIRED, show_alert=True)
     else:
@@ -517,7 +490,7 @@ async def successful_payment(update: Update, context: Context) -> None:
 
 async def paysupport(update: Update, context: Context) -> None:
     """Answer /paysupport as Telegram requires of bots that sell."""
-    await _send(
+    await send(
         update,
         texts.with_support(texts.PAYSUPPORT, context.bot_data.settings.support_contact),
     )
@@ -526,7 +499,7 @@ async def paysupport(update: Update, context: Context) -> None:
 async def terms(update: Update, context: Context) -> None:
     """Answer /terms with the shop's terms for payments."""
     settings = context.bot_data.settings
-    await _send(update, texts.terms(settings.currency, settings.terms_text))
+    await send(update, texts.terms(settings.currency, settings.terms_text))
 
 
 # --------------------------------------------------------------------------- manual receipts
@@ -542,13 +515,13 @@ async def receipt(update: Update, context: Context) -> str | int:
     settings = context.bot_data.settings
     if not isinstance(cents, int) or not settings.manual_topup_enabled:
         _user_data(context).pop(PENDING_KEY, None)
-        await _send(update, texts.TOPUP_EXPIRED)
+        await send(update, texts.TOPUP_EXPIRED)
         return END
     photo = message.photo[-1].file_id if message.photo else None
     typed = (message.caption if photo else message.text) or ""
     reference = typed.strip()[:REFERENCE_KEPT] or None
     if photo is None and reference is None:
-        await _send(update, texts.RECEIPT_NEEDS_PROOF)
+        await send(update, texts.RECEIPT_NEEDS_PROOF)
         return TYPING_RECEIPT
     user, _ = await remember_user(update, context)
     db = context.bot_data.db
@@ -563,14 +536,14 @@ async def receipt(update: Update, context: Context) -> str | int:
         photo_file_id=photo,
     )
     _user_data(context).pop(PENDING_KEY, None)
-    await _send(update, texts.receipt_received(payment, settings.currency))
+    await send(update, texts.receipt_received(payment, settings.currency))
     await _send_cards(context, payment)
     return END
 
 
 async def not_a_receipt(update: Update, context: Context) -> str:
     """Ask for a photo or a reference when something else was sent."""
-    await _send(update, texts.RECEIPT_NEEDS_PROOF)
+    await send(update, texts.RECEIPT_NEEDS_PROOF)
     return TYPING_RECEIPT
 
 
@@ -688,42 +661,30 @@ async def _decider_name(context: Context, payment: payments.Payment) -> str:
     return common_texts.customer(admin.first_name, admin.username, admin.user_id)
 
 
-def _is_admin(update: Update, context: Context) -> bool:
-    user = update.effective_user
-    return context.bot_data.is_admin(user.id if user else None)
-
-
-async def _admin_tap(update: Update, context: Context) -> Callback | None:
-    """Decode an admin's receipt button; a forged payload or a non-admin's tap is refused."""
-    query = update.callback_query
-    assert query is not None
-    callback = await decode_or_refuse(query)
-    if callback is not None and not _is_admin(update, context):
-        await query.answer(common_texts.ADMIN_ONLY, show_alert=True)
-        return None
-    return callback
+async def _admin_tap(update: Update, context: Context) -> tuple[CallbackQuery, Callback | None]:
+    """Decode an admin's receipt button; a non-admin's tap is refused (None)."""
+    query, callback = tapped(update)
+    if await refuse_non_admin(update, context):
+        return query, None
+    return query, callback
 
 
 async def approve_button(update: Update, context: Context) -> None:
     """Approve a receipt for the amount claimed."""
-    query = update.callback_query
-    assert query is not None
-    callback = await _admin_tap(update, context)
+    query, callback = await _admin_tap(update, context)
     if callback is None:
         return
     done, reply = await _decide(update, context, callback.int_arg(0), approve=True)
     if done:
         await query.answer()
-        await _send(update, reply)
+        await send(update, reply)
     else:
         await query.answer(reply, show_alert=True)
 
 
 async def reject_button(update: Update, context: Context) -> None:
     """Show the reasons to reject with, or reject with the one tapped."""
-    query = update.callback_query
-    assert query is not None
-    callback = await _admin_tap(update, context)
+    query, callback = await _admin_tap(update, context)
     if callback is None:
         return
     payment_id, code = callback.int_arg(0), callback.args[1]
@@ -750,12 +711,11 @@ async def reject_button(update: Update, context: Context) -> None:
         return
     reason = texts.REJECT_REASONS.get(code)
     if reason is None:
-        await query.answer(common_texts.BUTTON_INVALID, show_alert=True)
-        return
+        raise ForgedCallback(f"unknown reason {code!r}")
     done, reply = await _decide(update, context, payment_id, approve=False, reason=reason)
     if done:
         await query.answer()
-        await _send(update, reply)
+        await send(update, reply)
     else:
         await query.answer(reply, show_alert=True)
 
@@ -765,8 +725,7 @@ async def approve_command(update: Update, context: Context) -> None:
     message = update.effective_message
     if message is None:
         return
-    if not _is_admin(update, context):
-        await message.reply_text(common_texts.ADMIN_ONLY)
+    if await refuse_non_admin(update, context):
         return
     args = context.args or []
     payment_id = _payment_number(args[0]) if len(args) in (1, 2) else None
@@ -791,8 +750,7 @@ async def reject_command(update: Update, context: Context) -> None:
     message = update.effective_message
     if message is None:
         return
-    if not _is_admin(update, context):
-        await message.reply_text(common_texts.ADMIN_ONLY)
+    if await refuse_non_admin(update, context):
         return
     args = context.args or []
     payment_id = _payment_number(args[0]) if len(args) >= 2 else None
@@ -819,8 +777,7 @@ async def refund_command(update: Update, context: Context) -> None:
     admin = update.effective_user
     if message is None or admin is None:
         return
-    if not _is_admin(update, context):
-        await message.reply_text(common_texts.ADMIN_ONLY)
+    if await refuse_non_admin(update, context):
         return
     args = context.args or []
     payment_id = _payment_number(args[0]) if len(args) == 1 else None
@@ -861,9 +818,7 @@ async def refund_command(update: Update, context: Context) -> None:
 
 async def no_order_waiting(update: Update, context: Context) -> None:
     """Answer Back to my order when no order summary is waiting any more."""
-    query = update.callback_query
-    assert query is not None
-    await query.answer(texts.NO_ORDER_WAITING, show_alert=True)
+    await button_press(update).answer(texts.NO_ORDER_WAITING, show_alert=True)
 
 
 def build_payment_handlers() -> list[BaseHandler[Update, Context, Any]]:

@@ -675,11 +675,7 @@ async def approve_button(update: Update, context: Context) -> None:
     if callback is None:
         return
     done, reply = await _decide(update, context, callback.int_arg(0), approve=True)
-    if done:
-        await query.answer()
-        await send(update, reply)
-    else:
-        await query.answer(reply, show_alert=True)
+    await _answer_decision(update, query, done, reply)
 
 
 async def reject_button(update: Update, context: Context) -> None:
@@ -713,6 +709,11 @@ async def reject_button(update: Update, context: Context) -> None:
     if reason is None:
         raise ForgedCallback(f"unknown reason {code!r}")
     done, reply = await _decide(update, context, payment_id, approve=False, reason=reason)
+    await _answer_decision(update, query, done, reply)
+
+
+async def _answer_decision(update: Update, query: CallbackQuery, done: bool, reply: str) -> None:
+    """Reply with the decision made from a card, or alert why none was made."""
     if done:
         await query.answer()
         await send(update, reply)

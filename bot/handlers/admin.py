@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from decimal import Decimal
 from html import escape
@@ -15,14 +14,13 @@ from telegram.ext import BaseHandler, CommandHandler
 
 from bot import input_rules as rules
 from bot import jobs, texts
-from bot.context import BotData, Context
+from bot.context import Context
 from bot.handlers.common import refuse_non_admin
-from bot.services import backoffice, catalog, payments, users, wallet
+from bot.services import backoffice, payments, users, wallet
 from bot.texts import payments as payment_texts
 
 log = logging.getLogger(__name__)
 
-SYNC_LOCK = "catalog_sync_lock"
 # How long /panels waits for the panels' balances (all asked at once) before answering.
 PANELS_TIME_LIMIT = 10.0
 
@@ -33,15 +31,6 @@ def parse_amount(text: str) -> Decimal | None:
         return rules.amount(text)
     except rules.InputError:
         return None
-
-
-async def sync_catalogs_now(bot_data: BotData) -> list[catalog.SyncReport]:
-    """Sync every panel's catalog, one sync at a time (the job and /sync share this)."""
-    lock = bot_data.resources.setdefault(SYNC_LOCK, asyncio.Lock())
-    async with lock:
-        return await catalog.sync_catalogs(
-            bot_data.db, bot_data.panels, bot_data.settings.markup_for
-        )
 
 
 async def _change_balance(update: Update, context: Context, *, is_credit: bool) -> None:
@@ -126,7 +115,7 @@ async def sync(update: Update, context: Context) -> None:
         await message.reply_text(texts.SYNC_NO_PANELS)
         return
     progress = await message.reply_text(texts.SYNC_STARTED)
-    reports = await sync_catalogs_now(context.bot_data)
+    reports = await jobs.sync_catalogs_now(context.bot_data)
     rows = [(r.panel, r.ok, r.services, r.error) for r in reports]
     await progress.edit_text(texts.sync_report(rows))
 
@@ -143,7 +132,7 @@ async def panels(update: Update, context: Context) -> None:
     progress = await message.reply_text(texts.PANELS_STARTED)
     time_limit = min(bot_data.settings.panel_timeout, PANELS_TIME_LIMIT)
     overview = await backoffice.panel_overview(
-        bot_data.db, bot_data.panels, jobs.panel_health(bot_data), time_limit=time_limit
+        bot_data.db, bot_data.panels, bot_data.panel_health, time_limit=time_limit
     )
     first, *more = texts.panels_report(overview, bot_data.settings.currency)
     await progress.edit_text(first)

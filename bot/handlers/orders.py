@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import weakref
 from datetime import UTC, datetime
 from typing import Any
 
@@ -30,8 +29,6 @@ from bot.services.ordering import OrderRecord
 from bot.texts import orders as texts
 
 log = logging.getLogger(__name__)
-
-ACTION_LOCKS = "order_action_locks"
 
 
 async def _own_order(update: Update, context: Context) -> tuple[CallbackQuery, OrderRecord | None]:
@@ -61,9 +58,7 @@ def _is_open(request: tracking.ServiceRequest) -> bool:
 
 def _lock_for(context: Context, order_id: int) -> asyncio.Lock:
     """One lock per order, so taps on its Refill/Cancel are handled one after another."""
-    locks: weakref.WeakValueDictionary[int, asyncio.Lock] = context.bot_data.resources.setdefault(
-        ACTION_LOCKS, weakref.WeakValueDictionary()
-    )
+    locks = context.bot_data.order_action_locks
     lock = locks.get(order_id)
     if lock is None:
         lock = asyncio.Lock()

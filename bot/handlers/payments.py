@@ -42,8 +42,7 @@ from bot.handlers.common import (
     tapped,
 )
 from bot.keyboards import payments as keyboards
-from bot.payment_jobs import CRYPTO_CLIENT
-from bot.payments.cryptopay import CryptoPayClient, CryptoPayError
+from bot.payments.cryptopay import CryptoPayError
 from bot.services import payments, users
 from bot.services.payments import Origin, PreCheckoutRefusal, StarsOutcome
 from bot.texts import payments as texts
@@ -102,7 +101,7 @@ def enabled_methods(context: Context, amount: Decimal) -> list[tuple[str, str]]:
         stars = payments.stars_for(amount, settings.stars_per_unit)
         if stars <= payments.STARS_MAX_PER_INVOICE:
             found.append((keyboards.METHOD_STARS, texts.stars_button(stars)))
-    if context.bot_data.resources.get(CRYPTO_CLIENT) is not None:
+    if context.bot_data.crypto_pay is not None:
         found.append((keyboards.METHOD_CRYPTO, texts.BTN_CRYPTO))
     if settings.manual_topup_enabled:
         found.append((keyboards.METHOD_MANUAL, texts.BTN_MANUAL))
@@ -116,9 +115,7 @@ def any_method(settings: Settings, crypto_on: bool) -> bool:
 
 def top_up_offered(context: Context) -> bool:
     """True when the Top up button should be shown."""
-    return any_method(
-        context.bot_data.settings, context.bot_data.resources.get(CRYPTO_CLIENT) is not None
-    )
+    return any_method(context.bot_data.settings, context.bot_data.crypto_pay is not None)
 
 
 # --------------------------------------------------------------------------- the picker
@@ -340,8 +337,8 @@ async def _send_crypto_invoice(
 ) -> None:
     """Open a Crypto Pay invoice and show its Pay button."""
     chat = update.effective_chat
-    client = context.bot_data.resources.get(CRYPTO_CLIENT)
-    assert chat is not None and isinstance(client, CryptoPayClient)
+    client = context.bot_data.crypto_pay
+    assert chat is not None and client is not None
     settings = context.bot_data.settings
     currency = settings.currency
     try:
@@ -380,7 +377,7 @@ async def check_payment_button(update: Update, context: Context) -> None:
     query, callback = tapped(update)
     bot_data = context.bot_data
     payment = await payments.get_payment(bot_data.db, callback.int_arg(0))
-    client = bot_data.resources.get(CRYPTO_CLIENT)
+    client = bot_data.crypto_pay
     if (
         payment is None
         or payment.user_id != query.from_user.id
@@ -391,7 +388,7 @@ async def check_payment_button(update: Update, context: Context) -> None:
     if payment.state in (payments.State.CREDITED, payments.State.REFUNDED):
         await query.answer(texts.CHECK_DONE, show_alert=True)
         return
-    if not isinstance(client, CryptoPayClient):
+    if client is None:
         await query.answer(texts.CRYPTO_NOT_PAID_YET, show_alert=True)
         return
     settings = bot_data.settings

@@ -52,12 +52,12 @@ C = TypeVar("C", bound=Component)
 
 def build_application(settings: Settings) -> BotApplication:
     """Build the bot: Bot API endpoints, defaults, persistence, handlers and lifecycle hooks."""
-    if settings.telegram_bot_token is None or not settings.telegram_bot_token.get_secret_value():
+    if settings.telegram.bot_token is None or not settings.telegram.bot_token.get_secret_value():
         raise SettingsError(NO_TOKEN_MESSAGE)
-    api = settings.telegram_api_base_url.rstrip("/")
+    api = settings.telegram.api_base_url.rstrip("/")
     app: BotApplication = (
         Application.builder()
-        .token(settings.telegram_bot_token.get_secret_value())
+        .token(settings.telegram.bot_token.get_secret_value())
         .base_url(f"{api}/bot")
         .base_file_url(f"{api}/file/bot")
         .defaults(Defaults(parse_mode=ParseMode.HTML))
@@ -97,10 +97,10 @@ def _panel_configs(settings: Settings) -> list[PanelConfig]:
             dialect=panel.dialect,
             url=panel.url,
             key=panel.key.get_secret_value(),
-            timeout=settings.panel_timeout,
-            user_agent=settings.panel_user_agent,
+            timeout=settings.panels.timeout,
+            user_agent=settings.panels.user_agent,
         )
-        for panel in settings.panels
+        for panel in settings.panels.configured
     ]
 
 
@@ -137,7 +137,7 @@ async def open_resources(app: BotApplication) -> None:
         )
         bot_data.catalog_sync = await _start(stack, jobs.CatalogSync(job_queue, bot_data))
         bot_data.status_sync = await _start(
-            stack, jobs.status_sync(job_queue, settings.status_poll_interval)
+            stack, jobs.status_sync(job_queue, settings.tracking.status_poll_interval)
         )
         bot_data.outbox_sender = await _start(stack, jobs.OutboxSender(app.bot, bot_data.db))
         bot_data.payment_jobs = await _start(stack, PaymentJobs(job_queue, bot_data))

@@ -31,11 +31,11 @@ class BuiltInSandbox:
         settings = self.bot_data.settings
         sandbox = SandboxPanel(
             key=SANDBOX_KEY,
-            catalog_size=settings.sandbox_catalog_size,
-            balance=settings.sandbox_starting_balance,
-            speed=settings.sandbox_speed,
+            catalog_size=settings.sandbox.catalog_size,
+            balance=settings.sandbox.starting_balance,
+            speed=settings.sandbox.speed,
         )
-        await sandbox.start(settings.sandbox_host, settings.sandbox_port)
+        await sandbox.start(settings.sandbox.host, settings.sandbox.port)
         self._sandbox = self.bot_data.sandbox = sandbox
         log.info("no panel configured: selling the built-in sandbox at %s", sandbox.url_for("v2"))
 
@@ -49,8 +49,8 @@ class BuiltInSandbox:
             dialect="v2",
             url=self._sandbox.url_for("v2"),
             key=SANDBOX_KEY,
-            timeout=settings.panel_timeout,
-            user_agent=settings.panel_user_agent,
+            timeout=settings.panels.timeout,
+            user_agent=settings.panels.user_agent,
         )
 
     async def stop(self) -> None:

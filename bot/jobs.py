@@ -289,7 +289,7 @@ class CatalogSync:
 
     def __init__(self, job_queue: JobQueue[Any], bot_data: BotData) -> None:
         self.bot_data = bot_data
-        interval = bot_data.settings.catalog_sync_interval
+        interval = bot_data.settings.tracking.catalog_sync_interval
         self.job = RepeatingJob(
             job_queue, sync_catalogs_job, name=CATALOG_SYNC_JOB, interval=interval, first=interval
         )
@@ -338,7 +338,7 @@ async def sync_catalogs_now(bot_data: BotData) -> list[SyncReport]:
     """Sync every panel's catalog, one sync at a time (the job and /sync share this)."""
     async with bot_data.catalog_sync_lock:
         return await catalog.sync_catalogs(
-            bot_data.db, bot_data.panels, bot_data.settings.markup_for
+            bot_data.db, bot_data.panels, bot_data.settings.panels.markup_for
         )
 
 
@@ -354,7 +354,7 @@ async def sync_statuses_job(context: Context) -> None:
     reports = await tracking.sync_statuses(
         bot_data.db,
         bot_data.panels,
-        concurrency=settings.panel_concurrency,
+        concurrency=settings.panels.concurrency,
         health=bot_data.panel_health,
         currency=settings.currency,
         admin_chat_ids=sorted(settings.admin_ids),

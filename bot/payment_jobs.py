@@ -105,9 +105,9 @@ async def poll_crypto_job(context: Context) -> None:
 def crypto_base_url(bot_data: BotData) -> str:
     """The Crypto Pay API to use: the configured one, else mainnet or testnet."""
     settings = bot_data.settings
-    if settings.crypto_pay_api_url:
-        return settings.crypto_pay_api_url
-    return TESTNET_URL if settings.crypto_pay_testnet else MAINNET_URL
+    if settings.crypto_pay.api_url:
+        return settings.crypto_pay.api_url
+    return TESTNET_URL if settings.crypto_pay.testnet else MAINNET_URL
 
 
 class PaymentJobs:
@@ -126,18 +126,20 @@ class PaymentJobs:
     async def start(self) -> None:
         bot_data = self.bot_data
         settings = bot_data.settings
-        if settings.stars_enabled:
-            interval = settings.stars_reconcile_interval
+        if settings.stars.enabled:
+            interval = settings.stars.reconcile_interval
             await self._run(
                 reconcile_stars_job, STARS_RECONCILE_JOB, interval, min(60.0, interval)
             )
-        token = settings.crypto_pay_token
-        if settings.crypto_pay_enabled and token is not None:
+        token = settings.crypto_pay.token
+        if settings.crypto_pay.enabled and token is not None:
             secret = token.get_secret_value().strip()
             bot_data.crypto_pay = CryptoPayClient(
-                secret, base_url=crypto_base_url(bot_data), timeout=min(settings.panel_timeout, 15)
+                secret,
+                base_url=crypto_base_url(bot_data),
+                timeout=min(settings.panels.timeout, 15),
             )
-            interval = settings.crypto_pay_poll_interval
+            interval = settings.crypto_pay.poll_interval
             await self._run(poll_crypto_job, CRYPTO_POLL_JOB, interval, min(5.0, interval))
             await self._start_webhook(secret)
 
@@ -156,7 +158,7 @@ class PaymentJobs:
         """Listen for Crypto Pay's signed updates where the settings say."""
         bot_data = self.bot_data
         settings = bot_data.settings
-        port = settings.crypto_pay_webhook_port
+        port = settings.crypto_pay.webhook_port
         if port is None:
             return
 
@@ -168,14 +170,14 @@ class PaymentJobs:
                 admin_chat_ids=sorted(settings.admin_ids),
             )
 
-        app = webhook_app(token, on_paid, settings.crypto_pay_webhook_path)
+        app = webhook_app(token, on_paid, settings.crypto_pay.webhook_path)
         runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
         await runner.setup()
         self._webhook = runner
-        site = web.TCPSite(runner, settings.crypto_pay_webhook_host, port)
+        site = web.TCPSite(runner, settings.crypto_pay.webhook_host, port)
         await site.start()
         host, bound = runner.addresses[0][:2]
-        self.webhook_url = f"http://{host}:{bound}{settings.crypto_pay_webhook_path}"
+        self.webhook_url = f"http://{host}:{bound}{settings.crypto_pay.webhook_path}"
         log.info("Crypto Pay webhook listening at %s", self.webhook_url)
 
     async def stop(self) -> None:

@@ -249,7 +249,7 @@ async def test_switching_to_a_configured_panel_takes_sandbox_services_off_sale(
     real = PanelSettings(
         name="times", dialect="v2", url=env.sandbox.url_for("v2"), key=env.sandbox.key
     )
-    env.settings = env.settings.model_copy(update={"panels": [real]})
+    env.settings = env.settings.copy_with(panels=[real])
     await env.restart()
 
     platforms = await catalog.list_platforms(env.db)

@@ -130,7 +130,7 @@ async def panels(update: Update, context: Context) -> None:
         await message.reply_text(texts.PANELS_NONE)
         return
     progress = await message.reply_text(texts.PANELS_STARTED)
-    time_limit = min(bot_data.settings.panel_timeout, PANELS_TIME_LIMIT)
+    time_limit = min(bot_data.settings.panels.timeout, PANELS_TIME_LIMIT)
     overview = await backoffice.panel_overview(
         bot_data.db, bot_data.panels, bot_data.panel_health, time_limit=time_limit
     )

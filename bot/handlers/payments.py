@@ -90,27 +90,27 @@ def _payment_number(text: str) -> int | None:
 
 
 def _in_range(settings: Settings, amount: Decimal) -> bool:
-    return settings.topup_min <= amount <= settings.topup_max
+    return settings.topup.min <= amount <= settings.topup.max
 
 
 def enabled_methods(context: Context, amount: Decimal) -> list[tuple[str, str]]:
     """The ways to pay this amount, as (method, button label)."""
     settings = context.bot_data.settings
     found: list[tuple[str, str]] = []
-    if settings.stars_enabled:
-        stars = payments.stars_for(amount, settings.stars_per_unit)
+    if settings.stars.enabled:
+        stars = payments.stars_for(amount, settings.stars.per_unit)
         if stars <= payments.STARS_MAX_PER_INVOICE:
             found.append((keyboards.METHOD_STARS, texts.stars_button(stars)))
     if context.bot_data.crypto_pay is not None:
         found.append((keyboards.METHOD_CRYPTO, texts.BTN_CRYPTO))
-    if settings.manual_topup_enabled:
+    if settings.topup.manual_enabled:
         found.append((keyboards.METHOD_MANUAL, texts.BTN_MANUAL))
     return found
 
 
 def any_method(settings: Settings, crypto_on: bool) -> bool:
     """True when customers can top up at all."""
-    return settings.stars_enabled or crypto_on or settings.manual_topup_enabled
+    return settings.stars.enabled or crypto_on or settings.topup.manual_enabled
 
 
 def top_up_offered(context: Context) -> bool:
@@ -151,12 +151,12 @@ def _picker(context: Context, origin: Origin, missing: Decimal | None) -> tuple[
         return texts.with_support(texts.NO_METHOD, settings.support_contact), None
     amounts: list[tuple[Decimal, str]] = []
     if missing is not None:
-        suggested = min(max(missing, settings.topup_min), settings.topup_max)
+        suggested = min(max(missing, settings.topup.min), settings.topup.max)
         amounts.append((suggested, texts.top_up_amount_button(suggested, currency, missing=True)))
-    for preset in settings.topup_presets:
+    for preset in settings.topup.presets:
         if all(preset != a for a, _ in amounts):
             amounts.append((preset, texts.top_up_amount_button(preset, currency, missing=False)))
-    text = texts.choose_amount(settings.topup_min, settings.topup_max, currency, missing)
+    text = texts.choose_amount(settings.topup.min, settings.topup.max, currency, missing)
     return text, keyboards.amounts_keyboard(_origin_flag(origin), amounts)
 
 
@@ -177,9 +177,9 @@ def _method_choice(context: Context, origin: Origin, amount: Decimal) -> tuple[s
     settings = context.bot_data.settings
     methods = enabled_methods(context, amount)
     if not methods:
-        if settings.stars_enabled:
+        if settings.stars.enabled:
             # Only Stars are on, and Telegram caps what one Stars invoice may ask.
-            largest = (Decimal(payments.STARS_MAX_PER_INVOICE) / settings.stars_per_unit).quantize(
+            largest = (Decimal(payments.STARS_MAX_PER_INVOICE) / settings.stars.per_unit).quantize(
                 payments.CENT, rounding=ROUND_DOWN
             )
             text = texts.stars_too_much(largest, settings.currency)
@@ -198,7 +198,7 @@ async def other_amount_button(update: Update, context: Context) -> str | int | N
     await show(
         update,
         context,
-        texts.type_amount(settings.topup_min, settings.topup_max, settings.currency),
+        texts.type_amount(settings.topup.min, settings.topup.max, settings.currency),
         keyboards.cancel_keyboard(),
     )
     return TYPING_AMOUNT
@@ -219,7 +219,7 @@ async def typed_amount(update: Update, context: Context) -> str | int:
         await send(
             update,
             texts.amount_out_of_range(
-                amount, settings.topup_min, settings.topup_max, settings.currency
+                amount, settings.topup.min, settings.topup.max, settings.currency
             ),
             keyboards.cancel_keyboard(),
         )
@@ -287,7 +287,7 @@ async def method_button(update: Update, context: Context) -> str | int | None:
         context,
         texts.with_support(
             texts.manual_instructions(
-                amount, settings.currency, settings.manual_topup_instructions
+                amount, settings.currency, settings.topup.manual_instructions
             ),
             settings.support_contact,
         ),
@@ -308,9 +308,9 @@ async def _send_stars_invoice(
         user_id=user_id,
         chat_id=chat.id,
         amount=amount,
-        stars_per_unit=settings.stars_per_unit,
+        stars_per_unit=settings.stars.per_unit,
         origin=origin,
-        ttl=settings.topup_invoice_ttl,
+        ttl=settings.topup.invoice_ttl,
     )
     assert payment.payload is not None
     currency = settings.currency
@@ -318,7 +318,7 @@ async def _send_stars_invoice(
         update,
         context,
         texts.stars_invoice_sent(
-            amount, currency, payment.stars, int(settings.topup_invoice_ttl // 60)
+            amount, currency, payment.stars, int(settings.topup.invoice_ttl // 60)
         ),
     )
     await context.bot.send_invoice(
@@ -349,9 +349,9 @@ async def _send_crypto_invoice(
             chat_id=chat.id,
             amount=amount,
             currency=currency,
-            assets=settings.crypto_pay_assets,
+            assets=settings.crypto_pay.assets,
             origin=origin,
-            ttl=settings.topup_invoice_ttl,
+            ttl=settings.topup.invoice_ttl,
             description=texts.crypto_description(amount, currency),
         )
     except CryptoPayError as e:
@@ -366,7 +366,7 @@ async def _send_crypto_invoice(
         update,
         context,
         texts.crypto_invoice(
-            amount, currency, settings.crypto_pay_assets, int(settings.topup_invoice_ttl // 60)
+            amount, currency, settings.crypto_pay.assets, int(settings.topup.invoice_ttl // 60)
         ),
         keyboards.crypto_keyboard(payment.pay_url, payment.payment_id),
     )
@@ -510,7 +510,7 @@ async def receipt(update: Update, context: Context) -> str | int:
     pending = _user_data(context).get(PENDING_KEY) or {}
     cents = pending.get("cents")
     settings = context.bot_data.settings
-    if not isinstance(cents, int) or not settings.manual_topup_enabled:
+    if not isinstance(cents, int) or not settings.topup.manual_enabled:
         _user_data(context).pop(PENDING_KEY, None)
         await send(update, texts.TOPUP_EXPIRED)
         return END

@@ -43,7 +43,7 @@ def help_text(context: Context) -> str:
     """Help, with how to top up and whom to ask about payments."""
     settings = context.bot_data.settings
     text = texts.HELP
-    if settings.stars_enabled or settings.manual_topup_enabled or settings.crypto_pay_enabled:
+    if settings.stars.enabled or settings.topup.manual_enabled or settings.crypto_pay.enabled:
         text += "\n" + payment_texts.HELP_TOP_UP
     return payment_texts.with_support(text, settings.support_contact)
 
@@ -53,7 +53,7 @@ async def start(update: Update, context: Context) -> None:
     user, created = await remember_user(update, context)
     text = texts.welcome(user.first_name, new=created)
     settings = context.bot_data.settings
-    trial = settings.sandbox_welcome_credit
+    trial = settings.sandbox.welcome_credit
     if created and settings.use_sandbox and trial > 0:
         await wallet.credit(context.bot_data.db, user.user_id, trial, reason=WELCOME_CREDIT_REASON)
         text += "\n\n" + texts.welcome_credit(trial, settings.currency)

@@ -374,7 +374,7 @@ def make_settings(
     panel = PanelSettings(
         name=SANDBOX_PANEL_NAME, dialect="v2", url=sandbox.url_for("v2"), key=sandbox.key
     )
-    return settings.model_copy(update={"panels": [panel]})
+    return settings.copy_with(panels=[panel])
 
 
 @pytest_asyncio.fixture

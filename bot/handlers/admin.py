@@ -15,7 +15,7 @@ from telegram.ext import BaseHandler, CommandHandler
 from bot import input_rules as rules
 from bot import jobs, texts
 from bot.context import Context
-from bot.handlers.common import refuse_non_admin
+from bot.handlers.common import admin_command, sender
 from bot.services import backoffice, payments, users, wallet
 from bot.texts import payments as payment_texts
 
@@ -34,10 +34,10 @@ def parse_amount(text: str) -> Decimal | None:
 
 
 async def _change_balance(update: Update, context: Context, *, is_credit: bool) -> None:
-    message = update.effective_message
-    admin = update.effective_user
-    if message is None or admin is None or await refuse_non_admin(update, context):
+    message = await admin_command(update, context)
+    if message is None:
         return
+    admin = sender(update)
     usage = texts.CREDIT_USAGE if is_credit else texts.DEBIT_USAGE
     args = context.args or []
     if len(args) < 3:
@@ -108,8 +108,8 @@ async def debit(update: Update, context: Context) -> None:
 
 async def sync(update: Update, context: Context) -> None:
     """Re-sync every panel's catalog now and report per panel."""
-    message = update.effective_message
-    if message is None or await refuse_non_admin(update, context):
+    message = await admin_command(update, context)
+    if message is None:
         return
     if not context.bot_data.panels:
         await message.reply_text(texts.SYNC_NO_PANELS)
@@ -122,8 +122,8 @@ async def sync(update: Update, context: Context) -> None:
 
 async def panels(update: Update, context: Context) -> None:
     """Show each panel's balance, catalog, orders, status-sync health and actions."""
-    message = update.effective_message
-    if message is None or await refuse_non_admin(update, context):
+    message = await admin_command(update, context)
+    if message is None:
         return
     bot_data = context.bot_data
     if not bot_data.panels:
@@ -142,8 +142,8 @@ async def panels(update: Update, context: Context) -> None:
 
 async def user(update: Update, context: Context) -> None:
     """Show a customer's details, balance, latest ledger entries and orders: /user <user>."""
-    message = update.effective_message
-    if message is None or await refuse_non_admin(update, context):
+    message = await admin_command(update, context)
+    if message is None:
         return
     args = context.args or []
     if len(args) != 1:

@@ -157,3 +157,11 @@ async def refuse_non_admin(update: Update, context: Context) -> bool:
     elif update.effective_message is not None:
         await update.effective_message.reply_text(texts.ADMIN_ONLY)
     return True
+
+
+async def admin_command(update: Update, context: Context) -> Message | None:
+    """The message of an admin-only command; None (after refusing) for anyone else."""
+    message = update.effective_message
+    if message is None or await refuse_non_admin(update, context):
+        return None
+    return message

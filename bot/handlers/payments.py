@@ -33,11 +33,13 @@ from bot.callbacks import Action, Callback, ForgedCallback, pattern
 from bot.config import Settings
 from bot.context import Context
 from bot.handlers.common import (
+    admin_command,
     button_press,
     drop_buttons,
     refuse_non_admin,
     remember_user,
     send,
+    sender,
     show,
     tapped,
 )
@@ -720,10 +722,8 @@ async def _answer_decision(update: Update, query: CallbackQuery, done: bool, rep
 
 async def approve_command(update: Update, context: Context) -> None:
     """Approve a receipt, optionally for another amount: /approve <payment> [amount]."""
-    message = update.effective_message
+    message = await admin_command(update, context)
     if message is None:
-        return
-    if await refuse_non_admin(update, context):
         return
     args = context.args or []
     payment_id = _payment_number(args[0]) if len(args) in (1, 2) else None
@@ -745,10 +745,8 @@ async def approve_command(update: Update, context: Context) -> None:
 
 async def reject_command(update: Update, context: Context) -> None:
     """Reject a receipt with a reason: /reject <payment> <reason…>."""
-    message = update.effective_message
+    message = await admin_command(update, context)
     if message is None:
-        return
-    if await refuse_non_admin(update, context):
         return
     args = context.args or []
     payment_id = _payment_number(args[0]) if len(args) >= 2 else None
@@ -771,12 +769,10 @@ CHARGE_ALREADY_REFUNDED = "CHARGE_ALREADY_REFUNDED"
 
 async def refund_command(update: Update, context: Context) -> None:
     """Give a customer's Stars back and take the credit out of their wallet: /refund <payment>."""
-    message = update.effective_message
-    admin = update.effective_user
-    if message is None or admin is None:
+    message = await admin_command(update, context)
+    if message is None:
         return
-    if await refuse_non_admin(update, context):
-        return
+    admin = sender(update)
     args = context.args or []
     payment_id = _payment_number(args[0]) if len(args) == 1 else None
     if payment_id is None:

@@ -28,6 +28,7 @@ from bot import texts as common_texts
 from bot.callbacks import Action, pattern
 from bot.context import BotData, Context
 from bot.handlers.common import (
+    admin_command,
     button_press,
     drop_buttons,
     drop_buttons_of,
@@ -130,10 +131,8 @@ def held_notice(bot_data: BotData) -> HeldNotice:
 
 async def review_command(update: Update, context: Context) -> int:
     """List the orders waiting for an admin's decision, one card each with its buttons."""
-    message = update.effective_message
+    message = await admin_command(update, context)
     if message is None:
-        return END
-    if await refuse_non_admin(update, context):
         return END
     _user_data(context).pop(REVIEW_ORDER_KEY, None)
     db = context.bot_data.db

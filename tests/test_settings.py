@@ -143,3 +143,26 @@ def test_top_up_settings_are_checked(tmp_path: Path) -> None:
         telegram_bot_token="1:x", crypto_pay_token="123:abc", crypto_pay_assets="usdt, ton"
     )
     assert settings.crypto_pay.enabled and settings.crypto_pay.assets == ("USDT", "TON")
+
+
+def _numeric_example_keys() -> list[str]:
+    """The keys `.env.example` gives a number or a yes/no (lists and text excepted)."""
+    example = (Path(__file__).parent.parent / ".env.example").read_text()
+    keys = []
+    for line in example.splitlines():
+        key, _, value = line.partition("=")
+        if line.startswith("#") or not _ or "," in value:
+            continue
+        if value.replace(".", "", 1).isdigit() or value in ("true", "false"):
+            keys.append(key)
+    return keys
+
+
+@pytest.mark.parametrize("key", _numeric_example_keys())
+def test_every_documented_setting_is_read_and_named_when_wrong(
+    monkeypatch: pytest.MonkeyPatch, key: str
+) -> None:
+    monkeypatch.setenv(key, "nonsense")
+    with pytest.raises(SettingsError) as caught:
+        load_settings(require_token=False)
+    assert str(caught.value).startswith(f"{key} is invalid")

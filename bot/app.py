@@ -8,11 +8,9 @@ application without ``run_polling``.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from contextlib import AsyncExitStack
-from typing import Any
+from typing import Any, TypeVar
 
 from telegram import BotCommand, BotCommandScopeChat
 from telegram.constants import ParseMode
@@ -26,15 +24,17 @@ from telegram.ext import (
     JobQueue,
 )
 
-from bot import jobs, payment_jobs, texts
-from bot.config import NO_TOKEN_MESSAGE, SANDBOX_PANEL_NAME, Settings, SettingsError
-from bot.context import BotData, Context
+from bot import jobs, texts
+from bot.builtin_sandbox import BuiltInSandbox
+from bot.config import NO_TOKEN_MESSAGE, Settings, SettingsError
+from bot.context import BotData, Component, Context
 from bot.handlers import admin, errors, orders, payments, review, start, wallet
 from bot.handlers import catalog as catalog_handlers
 from bot.handlers import ordering as ordering_handlers
 from bot.logs import announce_running
 from bot.panels.base import PanelConfig
 from bot.panels.registry import make_client
+from bot.payment_jobs import PaymentJobs
 from bot.persistence import SQLitePersistence
 from bot.services import catalog, ordering
 from bot.services.catalog import SyncReport
@@ -48,11 +48,7 @@ BotApplication = Application[
     ExtBot[Any], Context, dict[Any, Any], dict[Any, Any], BotData, JobQueue[Any]
 ]
 
-SANDBOX_KEY = "sandbox-key"
-EXIT_STACK = "exit_stack"
-INITIAL_SYNC = "initial_catalog_sync"
-SANDBOX = "sandbox"
-CATALOG_SYNC_JOB = "catalog-sync"
+C = TypeVar("C", bound=Component)
 
 
 def rate_limiter() -> AIORateLimiter:
@@ -67,12 +63,12 @@ def rate_limiter() -> AIORateLimiter:
 
 def build_application(settings: Settings) -> BotApplication:
     """Build the bot: Bot API endpoints, defaults, persistence, handlers and lifecycle hooks."""
-    if settings.telegram_bot_token is None or not settings.telegram_bot_token.get_secret_value():
+    if settings.telegram.bot_token is None or not settings.telegram.bot_token.get_secret_value():
         raise SettingsError(NO_TOKEN_MESSAGE)
-    api = settings.telegram_api_base_url.rstrip("/")
+    api = settings.telegram.api_base_url.rstrip("/")
     app: BotApplication = (
         Application.builder()
-        .token(settings.telegram_bot_token.get_secret_value())
+        .token(settings.telegram.bot_token.get_secret_value())
         .base_url(f"{api}/bot")
         .base_file_url(f"{api}/file/bot")
         .defaults(Defaults(parse_mode=ParseMode.HTML))
@@ -114,17 +110,17 @@ def _panel_configs(settings: Settings) -> list[PanelConfig]:
             dialect=panel.dialect,
             url=panel.url,
             key=panel.key.get_secret_value(),
-            timeout=settings.panel_timeout,
-            user_agent=settings.panel_user_agent,
+            timeout=settings.panels.timeout,
+            user_agent=settings.panels.user_agent,
         )
-        for panel in settings.panels
+        for panel in settings.panels.configured
     ]
 
 
 async def open_resources(app: BotApplication) -> None:
-    """Open the database and panels (starting the sandbox if no panel is set), sync the
-    catalogs in the background, start status tracking and the outbox sender, schedule the
-    catalog sync job and set the bot's commands."""
+    """Open the database and panels (starting the sandbox if no panel is set), then start the
+    components: catalog sync (once now, in the background, then repeating), status sync, the
+    outbox sender and the payment jobs; set the bot's commands."""
     bot_data = app.bot_data
     settings = bot_data.settings
     job_queue = app.job_queue
@@ -133,14 +129,14 @@ async def open_resources(app: BotApplication) -> None:
             "the job queue is missing: install python-telegram-bot with its extras, "
             'pip install "python-telegram-bot[job-queue,rate-limiter]"'
         )
-    stack = AsyncExitStack()
-    bot_data.resources[EXIT_STACK] = stack
+    stack = bot_data.exit_stack = AsyncExitStack()
     try:
         bot_data.db = await open_database(settings.database_path)
         stack.push_async_callback(_forget_database, bot_data)
         configs = _panel_configs(settings)
         if settings.use_sandbox:
-            configs.append(await _start_sandbox(bot_data, stack))
+            sandbox = bot_data.builtin_sandbox = await _start(stack, BuiltInSandbox(bot_data))
+            configs.append(sandbox.panel_config())
         for config in configs:
             client = make_client(config)
             bot_data.panels[config.name] = client
@@ -152,57 +148,25 @@ async def open_resources(app: BotApplication) -> None:
         await ordering.hold_interrupted_placements(
             bot_data.db, review.held_alerts(bot_data), review.held_notice(bot_data)
         )
+        bot_data.catalog_sync = await _start(stack, jobs.CatalogSync(job_queue, bot_data))
+        bot_data.status_sync = await _start(
+            stack, jobs.status_sync(job_queue, settings.tracking.status_poll_interval)
+        )
+        bot_data.outbox_sender = await _start(stack, jobs.OutboxSender(app.bot, bot_data.db))
+        bot_data.payment_jobs = await _start(stack, PaymentJobs(job_queue, bot_data))
     except BaseException:
-        await stack.aclose()
+        await close_resources(app)
         raise
-    bot_data.resources[INITIAL_SYNC] = asyncio.create_task(
-        _initial_sync(bot_data), name="initial catalog sync"
-    )
-    jobs.start_tracking(app)
-    await payment_jobs.start(app)
-    job_queue.run_repeating(
-        catalog_sync_job,
-        interval=settings.catalog_sync_interval,
-        first=settings.catalog_sync_interval,
-        name=CATALOG_SYNC_JOB,
-    )
     await set_commands(app, settings)
     log.info("resources open: panels %s", ", ".join(bot_data.panels) or "none")
     announce_running(app.bot.username, app.bot.first_name)
 
 
-async def _initial_sync(bot_data: BotData) -> list[SyncReport]:
-    """Sync the catalogs once at start; a failure is logged, the bot keeps running."""
-    try:
-        return await admin.sync_catalogs_now(bot_data)
-    except Exception:
-        log.exception("the catalog sync at start failed; the repeating job will try again")
-        return []
-
-
-async def _start_sandbox(bot_data: BotData, stack: AsyncExitStack) -> PanelConfig:
-    """Serve the in-process sandbox panel for as long as the stack is open."""
-    # Imported here: a bot with real panels never loads the sandbox server.
-    from bot.panels.sandbox import SandboxPanel
-
-    settings = bot_data.settings
-    sandbox = SandboxPanel(
-        key=SANDBOX_KEY,
-        catalog_size=settings.sandbox_catalog_size,
-        balance=settings.sandbox_starting_balance,
-        speed=settings.sandbox_speed,
-    )
-    await stack.enter_async_context(sandbox.serve(settings.sandbox_host, settings.sandbox_port))
-    bot_data.resources[SANDBOX] = sandbox
-    log.info("no panel configured: selling the built-in sandbox at %s", sandbox.url_for("v2"))
-    return PanelConfig(
-        name=SANDBOX_PANEL_NAME,
-        dialect="v2",
-        url=sandbox.url_for("v2"),
-        key=SANDBOX_KEY,
-        timeout=settings.panel_timeout,
-        user_agent=settings.panel_user_agent,
-    )
+async def _start(stack: AsyncExitStack, component: C) -> C:
+    """Start a component and have the stack stop it."""
+    await component.start()
+    stack.push_async_callback(component.stop)
+    return component
 
 
 async def _forget_database(bot_data: BotData) -> None:
@@ -212,31 +176,19 @@ async def _forget_database(bot_data: BotData) -> None:
 
 
 async def close_resources(app: BotApplication) -> None:
-    """Stop the background work and close the panels, the sandbox and the database."""
-    await payment_jobs.stop(app)
-    await jobs.stop_tracking(app)
-    resources = app.bot_data.resources
-    task = resources.pop(INITIAL_SYNC, None)
-    if task is not None and not task.done():
-        task.cancel()
-    if task is not None:
-        with contextlib.suppress(asyncio.CancelledError, Exception):
-            await task
-    stack: AsyncExitStack | None = resources.pop(EXIT_STACK, None)
+    """Stop the components, then close the panels, the sandbox and the database."""
+    bot_data = app.bot_data
+    stack, bot_data.exit_stack = bot_data.exit_stack, None
     if stack is not None:
         await stack.aclose()
-    resources.pop(SANDBOX, None)
+    bot_data.builtin_sandbox = bot_data.catalog_sync = bot_data.status_sync = None
+    bot_data.outbox_sender = bot_data.payment_jobs = None
 
 
 async def wait_for_initial_sync(app: BotApplication) -> list[SyncReport]:
     """Wait for the catalog sync started by ``open_resources`` and return its reports."""
-    task: asyncio.Task[list[SyncReport]] | None = app.bot_data.resources.get(INITIAL_SYNC)
-    return [] if task is None else await asyncio.shield(task)
-
-
-async def catalog_sync_job(context: Context) -> None:
-    """Re-sync every panel's catalog (repeating job)."""
-    await admin.sync_catalogs_now(context.bot_data)
+    catalog_sync = app.bot_data.catalog_sync
+    return [] if catalog_sync is None else await catalog_sync.initial_sync()
 
 
 async def set_commands(app: BotApplication, settings: Settings) -> None:

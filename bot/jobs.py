@@ -14,30 +14,28 @@ import contextlib
 import logging
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from telegram import Bot, InlineKeyboardMarkup, LinkPreviewOptions
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 
-from bot.services import notifications, tracking, users
+from bot.services import catalog, notifications, tracking, users
+from bot.services.catalog import SyncReport
 from bot.services.notifications import OutboxMessage
 from storage import outbox as outbox_rows
 from storage.db import Database
 
 if TYPE_CHECKING:
-    from telegram.ext import Application
+    from telegram.ext import Job, JobQueue
 
     from bot.context import BotData, Context
 
 log = logging.getLogger(__name__)
 
-# Keys in ``bot_data.resources``.
-PANEL_HEALTH = "panel_health"
-SEND_LIMITER = "send_limiter"
-OUTBOX_SENDER = "outbox_sender"
 STATUS_SYNC_JOB = "status-sync"
+CATALOG_SYNC_JOB = "catalog-sync"
 
 # Telegram allows about 30 a second; 28.5 keeps any one-second window at 29 sends or fewer.
 MESSAGES_PER_SECOND = 28.5
@@ -223,15 +221,130 @@ async def run_outbox_sender(
             await asyncio.sleep(idle)
 
 
-# --------------------------------------------------------------------------- JobQueue wiring
+# --------------------------------------------------------------------------- lifecycle
 
 
-def panel_health(bot_data: BotData) -> tracking.PanelHealth:
-    """The panels' backoff state, kept for the application's lifetime."""
-    health = bot_data.resources.get(PANEL_HEALTH)
-    if not isinstance(health, tracking.PanelHealth):
-        health = bot_data.resources[PANEL_HEALTH] = tracking.PanelHealth()
-    return health
+class OutboxSender:
+    """Deliver the outbox in the background from ``start`` to ``stop``."""
+
+    def __init__(self, bot: Bot, db: Database, limiter: SendLimiter | None = None) -> None:
+        self.bot = bot
+        self.db = db
+        self.limiter = limiter or SendLimiter()
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(
+            run_outbox_sender(self.bot, self.db, limiter=self.limiter), name="outbox sender"
+        )
+
+    async def stop(self) -> None:
+        """Stop sending (before the database closes); a send under way records its outcome."""
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+
+class RepeatingJob:
+    """A job of the job queue, scheduled by ``start`` and removed by ``stop``; a run still
+    going when the next is due is skipped rather than doubled."""
+
+    def __init__(
+        self,
+        job_queue: JobQueue[Any],
+        callback: Callable[[Context], Coroutine[Any, Any, None]],
+        *,
+        name: str,
+        interval: float,
+        first: float,
+    ) -> None:
+        self.job_queue = job_queue
+        self.callback = callback
+        self.name = name
+        self.interval = interval
+        self.first = first
+        self._job: Job[Any] | None = None
+
+    async def start(self) -> None:
+        self._job = self.job_queue.run_repeating(
+            self.callback,
+            interval=self.interval,
+            first=self.first,
+            name=self.name,
+            job_kwargs={"max_instances": 1, "coalesce": True},
+        )
+
+    async def stop(self) -> None:
+        job, self._job = self._job, None
+        # Once the application stopped, its job queue is shut down and the job with it.
+        if job is not None and not job.removed and self.job_queue.scheduler.running:
+            job.schedule_removal()
+
+
+class CatalogSync:
+    """Sync the catalogs once at start (in the background) and then every
+    ``CATALOG_SYNC_INTERVAL``."""
+
+    def __init__(self, job_queue: JobQueue[Any], bot_data: BotData) -> None:
+        self.bot_data = bot_data
+        interval = bot_data.settings.tracking.catalog_sync_interval
+        self.job = RepeatingJob(
+            job_queue, sync_catalogs_job, name=CATALOG_SYNC_JOB, interval=interval, first=interval
+        )
+        self._initial: asyncio.Task[list[SyncReport]] | None = None
+
+    async def start(self) -> None:
+        self._initial = asyncio.create_task(self._sync_at_start(), name="initial catalog sync")
+        await self.job.start()
+
+    async def _sync_at_start(self) -> list[SyncReport]:
+        """Sync the catalogs once; a failure is logged, the bot keeps running."""
+        try:
+            return await sync_catalogs_now(self.bot_data)
+        except Exception:
+            log.exception("the catalog sync at start failed; the repeating job will try again")
+            return []
+
+    async def initial_sync(self) -> list[SyncReport]:
+        """Wait for the sync started at start and return its reports."""
+        return [] if self._initial is None else await asyncio.shield(self._initial)
+
+    async def stop(self) -> None:
+        await self.job.stop()
+        task, self._initial = self._initial, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+
+
+def status_sync(job_queue: JobQueue[Any], interval: float) -> RepeatingJob:
+    """The status-sync job: the first run soon after start, then every ``interval``."""
+    return RepeatingJob(
+        job_queue,
+        sync_statuses_job,
+        name=STATUS_SYNC_JOB,
+        interval=interval,
+        first=min(10.0, interval),
+    )
+
+
+# --------------------------------------------------------------------------- job callbacks
+
+
+async def sync_catalogs_now(bot_data: BotData) -> list[SyncReport]:
+    """Sync every panel's catalog, one sync at a time (the job and /sync share this)."""
+    async with bot_data.catalog_sync_lock:
+        return await catalog.sync_catalogs(
+            bot_data.db, bot_data.panels, bot_data.settings.panels.markup_for
+        )
+
+
+async def sync_catalogs_job(context: Context) -> None:
+    """Re-sync every panel's catalog (repeating job)."""
+    await sync_catalogs_now(context.bot_data)
 
 
 async def sync_statuses_job(context: Context) -> None:
@@ -241,8 +354,8 @@ async def sync_statuses_job(context: Context) -> None:
     reports = await tracking.sync_statuses(
         bot_data.db,
         bot_data.panels,
-        concurrency=settings.panel_concurrency,
-        health=panel_health(bot_data),
+        concurrency=settings.panels.concurrency,
+        health=bot_data.panel_health,
         currency=settings.currency,
         admin_chat_ids=sorted(settings.admin_ids),
     )
@@ -250,32 +363,3 @@ async def sync_statuses_job(context: Context) -> None:
         if report.error and not report.skipped:
             log.warning("status sync of %s: %s", report.panel, report.error)
     await tracking.sync_requests(bot_data.db, bot_data.panels)
-
-
-def start_tracking(app: Application[Any, Any, Any, Any, BotData, Any]) -> None:
-    """Schedule the status sync and start the outbox sender (call from ``post_init``)."""
-    bot_data = app.bot_data
-    settings = bot_data.settings
-    if app.job_queue is None:
-        raise RuntimeError("the job queue is missing: install python-telegram-bot[job-queue]")
-    app.job_queue.run_repeating(
-        sync_statuses_job,
-        interval=settings.status_poll_interval,
-        first=min(10.0, settings.status_poll_interval),
-        name=STATUS_SYNC_JOB,
-        job_kwargs={"max_instances": 1, "coalesce": True},
-    )
-    limiter = SendLimiter()
-    bot_data.resources[SEND_LIMITER] = limiter
-    bot_data.resources[OUTBOX_SENDER] = asyncio.create_task(
-        run_outbox_sender(app.bot, bot_data.db, limiter=limiter), name="outbox sender"
-    )
-
-
-async def stop_tracking(app: Application[Any, Any, Any, Any, BotData, Any]) -> None:
-    """Stop the outbox sender (call from ``post_shutdown`` before the database closes)."""
-    task = app.bot_data.resources.pop(OUTBOX_SENDER, None)
-    if isinstance(task, asyncio.Task):
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task

@@ -69,10 +69,10 @@ class DropRejectedToken(logging.Filter):
 def secrets_of(settings: Settings) -> list[str]:
     """The bot token (whole and its secret half) and every panel's key."""
     found: list[str] = []
-    if settings.telegram_bot_token is not None:
-        token = settings.telegram_bot_token.get_secret_value()
+    if settings.telegram.bot_token is not None:
+        token = settings.telegram.bot_token.get_secret_value()
         found += [token, token.partition(":")[2]]
-    found += [panel.key.get_secret_value() for panel in settings.panels]
+    found += [panel.key.get_secret_value() for panel in settings.panels.configured]
     return [secret for secret in found if secret]
 
 

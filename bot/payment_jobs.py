@@ -7,12 +7,14 @@ Durable state lives in the ``payments`` table; these jobs only compare and settl
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 from telegram import Bot, TransactionPartnerUser
 from telegram.error import TelegramError
 
+from bot.jobs import RepeatingJob
 from bot.payments.cryptopay import (
     MAINNET_URL,
     TESTNET_URL,
@@ -25,7 +27,7 @@ from bot.services import payments
 from bot.services.payments import StarTransaction
 
 if TYPE_CHECKING:
-    from telegram.ext import Application
+    from telegram.ext import JobQueue
 
     from bot.context import BotData, Context
 
@@ -33,10 +35,6 @@ log = logging.getLogger(__name__)
 
 STARS_RECONCILE_JOB = "stars-reconcile"
 CRYPTO_POLL_JOB = "cryptopay-poll"
-# Keys in ``bot_data.resources`` (the client's key is the one the handlers look up).
-CRYPTO_CLIENT = "cryptopay_client"
-CRYPTO_WEBHOOK = "cryptopay_webhook_runner"
-CRYPTO_WEBHOOK_URL = "cryptopay_webhook_url"
 # getStarTransactions gives at most 100 a call; this many calls cover a busy shop's history.
 STAR_PAGE = 100
 STAR_PAGES = 50
@@ -86,8 +84,8 @@ async def reconcile_stars_job(context: Context) -> None:
 async def poll_crypto_job(context: Context) -> None:
     """Ask Crypto Pay about open and recently expired invoices and credit the paid ones."""
     bot_data = context.bot_data
-    client = bot_data.resources.get(CRYPTO_CLIENT)
-    if not isinstance(client, CryptoPayClient):
+    client = bot_data.crypto_pay
+    if client is None:
         return
     settings = bot_data.settings
     try:
@@ -107,75 +105,90 @@ async def poll_crypto_job(context: Context) -> None:
 def crypto_base_url(bot_data: BotData) -> str:
     """The Crypto Pay API to use: the configured one, else mainnet or testnet."""
     settings = bot_data.settings
-    if settings.crypto_pay_api_url:
-        return settings.crypto_pay_api_url
-    return TESTNET_URL if settings.crypto_pay_testnet else MAINNET_URL
+    if settings.crypto_pay.api_url:
+        return settings.crypto_pay.api_url
+    return TESTNET_URL if settings.crypto_pay.testnet else MAINNET_URL
 
 
-async def _start_crypto_webhook(bot_data: BotData, token: str) -> None:
-    """Listen for Crypto Pay's signed updates where the settings say."""
-    settings = bot_data.settings
-    port = settings.crypto_pay_webhook_port
-    if port is None:
-        return
+class PaymentJobs:
+    """The payment work from ``start`` to ``stop``: the Stars reconciliation job and, with a
+    Crypto Pay token, the client (``bot_data.crypto_pay``), its polling job and the webhook
+    listener."""
 
-    async def on_paid(invoice: CryptoInvoice) -> None:
-        await payments.apply_crypto_invoice(
-            bot_data.db,
-            invoice,
-            currency=settings.currency,
-            admin_chat_ids=sorted(settings.admin_ids),
-        )
+    def __init__(self, job_queue: JobQueue[Any], bot_data: BotData) -> None:
+        self.job_queue = job_queue
+        self.bot_data = bot_data
+        self._jobs: list[RepeatingJob] = []
+        self._webhook: web.AppRunner | None = None
+        # Where the webhook listener really listens (its port may be picked at start).
+        self.webhook_url: str | None = None
 
-    app = webhook_app(token, on_paid, settings.crypto_pay_webhook_path)
-    runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
-    await runner.setup()
-    site = web.TCPSite(runner, settings.crypto_pay_webhook_host, port)
-    await site.start()
-    bot_data.resources[CRYPTO_WEBHOOK] = runner
-    host, bound = runner.addresses[0][:2]
-    url = f"http://{host}:{bound}{settings.crypto_pay_webhook_path}"
-    bot_data.resources[CRYPTO_WEBHOOK_URL] = url
-    log.info("Crypto Pay webhook listening at %s", url)
+    async def start(self) -> None:
+        bot_data = self.bot_data
+        settings = bot_data.settings
+        if settings.stars.enabled:
+            interval = settings.stars.reconcile_interval
+            await self._run(
+                reconcile_stars_job, STARS_RECONCILE_JOB, interval, min(60.0, interval)
+            )
+        token = settings.crypto_pay.token
+        if settings.crypto_pay.enabled and token is not None:
+            secret = token.get_secret_value().strip()
+            bot_data.crypto_pay = CryptoPayClient(
+                secret,
+                base_url=crypto_base_url(bot_data),
+                timeout=min(settings.panels.timeout, 15),
+            )
+            interval = settings.crypto_pay.poll_interval
+            await self._run(poll_crypto_job, CRYPTO_POLL_JOB, interval, min(5.0, interval))
+            await self._start_webhook(secret)
 
+    async def _run(
+        self,
+        callback: Callable[[Context], Coroutine[Any, Any, None]],
+        name: str,
+        interval: float,
+        first: float,
+    ) -> None:
+        job = RepeatingJob(self.job_queue, callback, name=name, interval=interval, first=first)
+        await job.start()
+        self._jobs.append(job)
 
-async def start(app: Application[Any, Any, Any, Any, BotData, Any]) -> None:
-    """Schedule the payment jobs and open Crypto Pay when configured (from ``post_init``)."""
-    bot_data = app.bot_data
-    settings = bot_data.settings
-    job_queue = app.job_queue
-    if job_queue is None:
-        raise RuntimeError("the job queue is missing: install python-telegram-bot[job-queue]")
-    if settings.stars_enabled:
-        job_queue.run_repeating(
-            reconcile_stars_job,
-            interval=settings.stars_reconcile_interval,
-            first=min(60.0, settings.stars_reconcile_interval),
-            name=STARS_RECONCILE_JOB,
-            job_kwargs={"max_instances": 1, "coalesce": True},
-        )
-    if settings.crypto_pay_enabled and settings.crypto_pay_token is not None:
-        token = settings.crypto_pay_token.get_secret_value().strip()
-        bot_data.resources[CRYPTO_CLIENT] = CryptoPayClient(
-            token, base_url=crypto_base_url(bot_data), timeout=min(settings.panel_timeout, 15)
-        )
-        job_queue.run_repeating(
-            poll_crypto_job,
-            interval=settings.crypto_pay_poll_interval,
-            first=min(5.0, settings.crypto_pay_poll_interval),
-            name=CRYPTO_POLL_JOB,
-            job_kwargs={"max_instances": 1, "coalesce": True},
-        )
-        await _start_crypto_webhook(bot_data, token)
+    async def _start_webhook(self, token: str) -> None:
+        """Listen for Crypto Pay's signed updates where the settings say."""
+        bot_data = self.bot_data
+        settings = bot_data.settings
+        port = settings.crypto_pay.webhook_port
+        if port is None:
+            return
 
+        async def on_paid(invoice: CryptoInvoice) -> None:
+            await payments.apply_crypto_invoice(
+                bot_data.db,
+                invoice,
+                currency=settings.currency,
+                admin_chat_ids=sorted(settings.admin_ids),
+            )
 
-async def stop(app: Application[Any, Any, Any, Any, BotData, Any]) -> None:
-    """Close the webhook listener and the Crypto Pay client (before the database closes)."""
-    resources = app.bot_data.resources
-    runner = resources.pop(CRYPTO_WEBHOOK, None)
-    resources.pop(CRYPTO_WEBHOOK_URL, None)
-    if isinstance(runner, web.AppRunner):
-        await runner.cleanup()
-    client = resources.pop(CRYPTO_CLIENT, None)
-    if isinstance(client, CryptoPayClient):
-        await client.close()
+        app = webhook_app(token, on_paid, settings.crypto_pay.webhook_path)
+        runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
+        await runner.setup()
+        self._webhook = runner
+        site = web.TCPSite(runner, settings.crypto_pay.webhook_host, port)
+        await site.start()
+        host, bound = runner.addresses[0][:2]
+        self.webhook_url = f"http://{host}:{bound}{settings.crypto_pay.webhook_path}"
+        log.info("Crypto Pay webhook listening at %s", self.webhook_url)
+
+    async def stop(self) -> None:
+        """Close the webhook listener and the Crypto Pay client (before the database closes)."""
+        for job in reversed(self._jobs):
+            await job.stop()
+        self._jobs.clear()
+        runner, self._webhook = self._webhook, None
+        self.webhook_url = None
+        if runner is not None:
+            await runner.cleanup()
+        client, self.bot_data.crypto_pay = self.bot_data.crypto_pay, None
+        if client is not None:
+            await client.close()

@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from decimal import Decimal
 
-from bot import jobs, texts
+from bot import texts
 from bot.panels.registry import make_client
 from bot.services import backoffice, catalog, users, wallet
 from tests.fakes.chat_orders import place
@@ -82,7 +82,7 @@ async def extra_panels(env: BotEnv) -> AsyncIterator[None]:
 
 @contextmanager
 def backed_off(env: BotEnv, panel: str) -> Iterator[None]:
-    health = jobs.panel_health(env.app.bot_data)
+    health = env.app.bot_data.panel_health
     health.failed(panel, time.monotonic())
     try:
         yield

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest_asyncio
 
+from bot import texts as common_texts
 from bot.callbacks import Action, decode, encode
 from bot.panels.sandbox import SandboxPanel
 from bot.services import catalog
@@ -201,7 +202,7 @@ async def test_bad_catalog_buttons_change_nothing(bot_env: BotEnv) -> None:
     await user.send("/catalog")
     catalog_message = user.last()
     await user.tap_data("c:abc:0", catalog_message)
-    assert user.answers() == [texts.BUTTON_INVALID]
+    assert user.answers() == [common_texts.BUTTON_INVALID]
     assert user.last().text == catalog_message.text
     await user.tap_data(encode(Action.PLATFORM, 999, 0), catalog_message)
     assert texts.LIST_CHANGED in [m.text for m in user.replies()]

@@ -16,6 +16,7 @@ import time
 import uuid
 from decimal import ROUND_DOWN, Decimal
 
+from bot import texts as common_texts
 from bot.callbacks import Action, encode
 from bot.config import PanelSettings
 from bot.panels.models import OrderRequest, OrderType
@@ -218,7 +219,7 @@ async def test_admins_hear_about_a_held_order_at_once(bot_env: BotEnv) -> None:
     assert f"Order #{order.order_id}" in admin.last().text
     # Customers cannot open review cards, even with the admin's button data.
     await user.tap_data(encode(Action.REVIEW_CARD, order.order_id), user.last())
-    assert user.answers()[-1] == order_texts.ADMIN_ONLY_ALERT
+    assert user.answers()[-1] == common_texts.ADMIN_ONLY_BUTTON
 
 
 async def test_an_admins_own_held_order_says_to_review_it(bot_env: BotEnv) -> None:
@@ -248,7 +249,7 @@ async def test_switching_to_a_configured_panel_takes_sandbox_services_off_sale(
     real = PanelSettings(
         name="times", dialect="v2", url=env.sandbox.url_for("v2"), key=env.sandbox.key
     )
-    env.settings = env.settings.model_copy(update={"panels": [real]})
+    env.settings = env.settings.copy_with(panels=[real])
     await env.restart()
 
     platforms = await catalog.list_platforms(env.db)

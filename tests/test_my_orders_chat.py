@@ -270,5 +270,5 @@ async def test_a_forged_order_button_is_refused(bot_env: BotEnv) -> None:
     await user.send("/orders")
     user.replies()
     await user.tap_data("oc:not-a-number")
-    assert user.answers() == [texts.BUTTON_INVALID_ALERT]
+    assert user.answers() == [common_texts.BUTTON_INVALID]
     assert user.replies() == []

@@ -282,7 +282,7 @@ async def test_a_service_the_panel_marks_as_dripfeed_asks_up_front(bot_env: BotE
     marked = PanelSettings(
         name="sender", dialect="smmsend", url=sandbox.url_for("smmsend"), key=sandbox.key
     )
-    env.settings = env.settings.model_copy(update={"panels": [marked]})
+    env.settings = env.settings.copy_with(panels=[marked])
     await env.restart()
     drip = await item_for(env, sandbox.find_service(OrderType.DEFAULT, dripfeed=True).service_id)
     plain = await item_for(env, sandbox.find_service(OrderType.DEFAULT, dripfeed=False).service_id)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from bot.payment_jobs import CRYPTO_POLL_JOB, CRYPTO_WEBHOOK_URL
+from bot.payment_jobs import CRYPTO_POLL_JOB
 from bot.services import payments, wallet
 from bot.texts import payments as pay_texts
 from tests.fakes.crypto_pay import FakeCryptoPay
@@ -29,6 +29,12 @@ async def open_crypto_invoice(env: BotEnv, user: FakeUser) -> payments.Payment:
     user.answers()
     [payment] = await payments.user_payments(env.db, user.user_id)
     return payment
+
+
+def webhook_url(env: BotEnv) -> str:
+    jobs = env.app.bot_data.payment_jobs
+    assert jobs is not None and jobs.webhook_url is not None
+    return str(jobs.webhook_url)
 
 
 async def poll(env: BotEnv) -> None:
@@ -118,7 +124,7 @@ async def test_an_expired_invoice_ends_expired_and_a_late_payment_is_credited_on
 
     crypto_pay.pay(invoice_id, asset="USDT")  # paid after all, late
     await poll(env)
-    url = env.app.bot_data.resources[CRYPTO_WEBHOOK_URL]
+    url = webhook_url(env)
     assert await crypto_pay.deliver_webhook(url, invoice_id) == 200
     await poll(env)
 
@@ -136,7 +142,7 @@ async def test_the_webhook_credits_a_paid_invoice_and_refuses_a_forged_one(
     ann = await customer(env)
     payment = await open_crypto_invoice(env, ann)
     invoice_id = int(payment.provider_payment_id or 0)
-    url = env.app.bot_data.resources[CRYPTO_WEBHOOK_URL]
+    url = webhook_url(env)
     crypto_pay.pay(invoice_id)
 
     assert await crypto_pay.deliver_webhook(url, invoice_id, forged=True) == 401

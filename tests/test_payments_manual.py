@@ -6,6 +6,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from bot import texts
+from bot.callbacks import Action, encode
 from bot.services import payments, wallet
 from bot.texts import payments as pay_texts
 from tests.fakes.payment_fixtures import (
@@ -238,3 +239,22 @@ async def test_a_receipt_started_before_a_restart_is_taken_after_it(pay_env: Bot
     assert "Your receipt for 5.00 USD (payment #1) was sent" in ann.last().text
     [payment] = await payments.user_payments(env.db, ann.user_id)
     assert payment.reference == "TX-after-restart"
+
+
+async def test_a_customer_pressing_a_receipt_cards_buttons_is_refused(pay_env: BotEnv) -> None:
+    env = pay_env
+    ann = await customer(env)
+    await choose_manual(ann)
+    await ann.send("TX-42")
+    [payment] = await payments.user_payments(env.db, ann.user_id)
+    ann.answers()
+
+    for data in (
+        encode(Action.PAY_APPROVE, payment.payment_id),
+        encode(Action.PAY_REJECT, payment.payment_id, "ask"),
+    ):
+        await ann.tap_data(data)
+    assert ann.answers() == [texts.ADMIN_ONLY_BUTTON, texts.ADMIN_ONLY_BUTTON]
+    [still] = await payments.user_payments(env.db, ann.user_id)
+    assert still.state is payments.State.CREATED
+    assert await wallet.get_balance(env.db, ann.user_id) == Decimal(0)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from bot import texts as common_texts
 from bot.callbacks import Action, encode
 from bot.services import ordering, wallet
 from bot.services.ordering import OrderRecord
@@ -142,12 +143,12 @@ async def test_a_customer_cannot_review(bot_env: BotEnv) -> None:
     ann = await customer(bot_env, "Ann", FUNDS)
     order, panel_id = await held_order(bot_env, ann)
     await ann.send("/review")
-    assert ann.last().text == texts.ADMIN_ONLY
+    assert ann.last().text == common_texts.ADMIN_ONLY
     assert f"#{order.order_id}" not in ann.last().text
 
     await ann.tap_data(encode(Action.REVIEW_FAILED, order.order_id))
     await ann.tap_data(encode(Action.REVIEW, order.order_id))
-    assert ann.answers() == [texts.ADMIN_ONLY_ALERT, texts.ADMIN_ONLY_ALERT]
+    assert ann.answers() == [common_texts.ADMIN_ONLY_BUTTON, common_texts.ADMIN_ONLY_BUTTON]
     await ann.send(panel_id)  # not taken as a panel ID
     assert await status_of(bot_env, order.order_id) == ordering.REVIEW
     assert await wallet.get_balance(bot_env.db, ann.user_id) == FUNDS - order.price

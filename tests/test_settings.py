@@ -97,7 +97,7 @@ def test_a_panel_key_never_shows_in_settings_output(monkeypatch: pytest.MonkeyPa
     monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "123:TOKENVALUE")
     settings = load_settings()
     assert "SEKRET" not in repr(settings) and "TOKENVALUE" not in repr(settings)
-    assert settings.panels[0].key.get_secret_value() == "SEKRET"
+    assert settings.panels.configured[0].key.get_secret_value() == "SEKRET"
     assert not settings.use_sandbox
 
 
@@ -108,8 +108,8 @@ def test_only_a_token_means_the_sandbox_and_the_embedded_defaults(
     settings = load_settings()
     assert settings.use_sandbox
     assert settings.database_path == Path("data/bot.sqlite3")
-    assert settings.telegram_api_base_url == "https://api.telegram.org"
-    assert settings.price_markup_percent == Decimal(0)
+    assert settings.telegram.api_base_url == "https://api.telegram.org"
+    assert settings.panels.markup_percent == Decimal(0)
     assert settings.admin_ids == frozenset()
 
 
@@ -117,8 +117,8 @@ def test_settings_come_from_the_env_file(tmp_path: Path) -> None:
     (tmp_path / ".env").write_text("TELEGRAM_BOT_TOKEN=42:fromfile\nADMIN_IDS=7,8\n")
     settings = load_settings()
     assert settings.admin_ids == frozenset({7, 8})
-    assert settings.telegram_bot_token is not None
-    assert settings.telegram_bot_token.get_secret_value() == "42:fromfile"
+    assert settings.telegram.bot_token is not None
+    assert settings.telegram.bot_token.get_secret_value() == "42:fromfile"
 
 
 def test_the_example_env_file_loads_with_payments_as_documented(tmp_path: Path) -> None:
@@ -127,11 +127,11 @@ def test_the_example_env_file_loads_with_payments_as_documented(tmp_path: Path) 
         example.replace("TELEGRAM_BOT_TOKEN=\n", "TELEGRAM_BOT_TOKEN=1:x\n")
     )
     settings = load_settings()
-    assert settings.stars_enabled and settings.stars_per_unit == Decimal(77)
-    assert not settings.crypto_pay_enabled
-    assert not settings.manual_topup_enabled
-    assert settings.crypto_pay_webhook_port is None
-    assert settings.topup_presets == (Decimal(5), Decimal(10), Decimal(25), Decimal(50))
+    assert settings.stars.enabled and settings.stars.per_unit == Decimal(77)
+    assert not settings.crypto_pay.enabled
+    assert not settings.topup.manual_enabled
+    assert settings.crypto_pay.webhook_port is None
+    assert settings.topup.presets == (Decimal(5), Decimal(10), Decimal(25), Decimal(50))
 
 
 def test_top_up_settings_are_checked(tmp_path: Path) -> None:
@@ -142,4 +142,27 @@ def test_top_up_settings_are_checked(tmp_path: Path) -> None:
     settings = load_settings(
         telegram_bot_token="1:x", crypto_pay_token="123:abc", crypto_pay_assets="usdt, ton"
     )
-    assert settings.crypto_pay_enabled and settings.crypto_pay_assets == ("USDT", "TON")
+    assert settings.crypto_pay.enabled and settings.crypto_pay.assets == ("USDT", "TON")
+
+
+def _numeric_example_keys() -> list[str]:
+    """The keys `.env.example` gives a number or a yes/no (lists and text excepted)."""
+    example = (Path(__file__).parent.parent / ".env.example").read_text()
+    keys = []
+    for line in example.splitlines():
+        key, _, value = line.partition("=")
+        if line.startswith("#") or not _ or "," in value:
+            continue
+        if value.replace(".", "", 1).isdigit() or value in ("true", "false"):
+            keys.append(key)
+    return keys
+
+
+@pytest.mark.parametrize("key", _numeric_example_keys())
+def test_every_documented_setting_is_read_and_named_when_wrong(
+    monkeypatch: pytest.MonkeyPatch, key: str
+) -> None:
+    monkeypatch.setenv(key, "nonsense")
+    with pytest.raises(SettingsError) as caught:
+        load_settings(require_token=False)
+    assert str(caught.value).startswith(f"{key} is invalid")

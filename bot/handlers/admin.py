@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from decimal import Decimal
 from html import escape
@@ -15,14 +14,14 @@ from telegram.ext import BaseHandler, CommandHandler
 
 from bot import input_rules as rules
 from bot import jobs, texts
-from bot.context import BotData, Context
+from bot.context import Context
+from bot.handlers.common import admin_command, sender
 from bot.i18n import _
-from bot.services import backoffice, catalog, payments, users, wallet
+from bot.services import backoffice, payments, users, wallet
 from bot.texts import payments as payment_texts
 
 log = logging.getLogger(__name__)
 
-SYNC_LOCK = "catalog_sync_lock"
 # How long /panels waits for the panels' balances (all asked at once) before answering.
 PANELS_TIME_LIMIT = 10.0
 
@@ -35,30 +34,11 @@ def parse_amount(text: str) -> Decimal | None:
         return None
 
 
-async def sync_catalogs_now(bot_data: BotData) -> list[catalog.SyncReport]:
-    """Sync every panel's catalog, one sync at a time (the job and /sync share this)."""
-    lock = bot_data.resources.setdefault(SYNC_LOCK, asyncio.Lock())
-    async with lock:
-        return await catalog.sync_catalogs(
-            bot_data.db, bot_data.panels, bot_data.settings.markup_for
-        )
-
-
-async def _refuse_non_admin(update: Update, context: Context) -> bool:
-    user = update.effective_user
-    if context.bot_data.is_admin(user.id if user else None):
-        return False
-    log.info("refused admin command from user %s", user.id if user else None)
-    if update.effective_message is not None:
-        await update.effective_message.reply_text(_(texts.ADMIN_ONLY))
-    return True
-
-
 async def _change_balance(update: Update, context: Context, *, is_credit: bool) -> None:
-    message = update.effective_message
-    admin = update.effective_user
-    if message is None or admin is None or await _refuse_non_admin(update, context):
+    message = await admin_command(update, context)
+    if message is None:
         return
+    admin = sender(update)
     usage = _(texts.CREDIT_USAGE) if is_credit else _(texts.DEBIT_USAGE)
     args = context.args or []
     if len(args) < 3:
@@ -129,31 +109,31 @@ async def debit(update: Update, context: Context) -> None:
 
 async def sync(update: Update, context: Context) -> None:
     """Re-sync every panel's catalog now and report per panel."""
-    message = update.effective_message
-    if message is None or await _refuse_non_admin(update, context):
+    message = await admin_command(update, context)
+    if message is None:
         return
     if not context.bot_data.panels:
         await message.reply_text(_(texts.SYNC_NO_PANELS))
         return
     progress = await message.reply_text(_(texts.SYNC_STARTED))
-    reports = await sync_catalogs_now(context.bot_data)
+    reports = await jobs.sync_catalogs_now(context.bot_data)
     rows = [(r.panel, r.ok, r.services, r.error) for r in reports]
     await progress.edit_text(texts.sync_report(rows))
 
 
 async def panels(update: Update, context: Context) -> None:
     """Show each panel's balance, catalog, orders, status-sync health and actions."""
-    message = update.effective_message
-    if message is None or await _refuse_non_admin(update, context):
+    message = await admin_command(update, context)
+    if message is None:
         return
     bot_data = context.bot_data
     if not bot_data.panels:
         await message.reply_text(_(texts.PANELS_NONE))
         return
     progress = await message.reply_text(_(texts.PANELS_STARTED))
-    time_limit = min(bot_data.settings.panel_timeout, PANELS_TIME_LIMIT)
+    time_limit = min(bot_data.settings.panels.timeout, PANELS_TIME_LIMIT)
     overview = await backoffice.panel_overview(
-        bot_data.db, bot_data.panels, jobs.panel_health(bot_data), time_limit=time_limit
+        bot_data.db, bot_data.panels, bot_data.panel_health, time_limit=time_limit
     )
     first, *more = texts.panels_report(overview, bot_data.settings.currency)
     await progress.edit_text(first)
@@ -163,8 +143,8 @@ async def panels(update: Update, context: Context) -> None:
 
 async def user(update: Update, context: Context) -> None:
     """Show a customer's details, balance, latest ledger entries and orders: /user <user>."""
-    message = update.effective_message
-    if message is None or await _refuse_non_admin(update, context):
+    message = await admin_command(update, context)
+    if message is None:
         return
     args = context.args or []
     if len(args) != 1:

@@ -9,11 +9,9 @@ reaches it.
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
-from telegram import CallbackQuery, InlineKeyboardMarkup, Update
-from telegram.error import BadRequest
+from telegram import Update
 from telegram.ext import (
     BaseHandler,
     CallbackQueryHandler,
@@ -23,58 +21,29 @@ from telegram.ext import (
 )
 
 from bot import input_rules as rules
-from bot.callbacks import Action, Callback, ForgedCallback, decode, pattern
+from bot.callbacks import Action, pattern
 from bot.context import Context
+from bot.handlers.common import button_press, send, show, tapped
 from bot.keyboards import ordering as keyboards
 from bot.services import catalog
 from bot.texts import ordering as texts
-
-logger = logging.getLogger(__name__)
 
 PAGE_SIZE = 8
 SEARCH_QUERY_KEY = "search_query"
 MAX_QUERY_LENGTH = 100
 
 
-async def _show(
-    update: Update, text: str, markup: InlineKeyboardMarkup | None, *, edit: bool = True
-) -> None:
-    """Edit the message a button belongs to, or send a new one for typed input."""
-    query = update.callback_query
-    if edit and query is not None and query.message is not None:
-        try:
-            await query.edit_message_text(text, reply_markup=markup)
-        except BadRequest as e:
-            # Tapping the page you are on changes nothing; Telegram calls that an error.
-            if "not modified" not in e.message.lower():
-                raise
-        return
-    message = update.effective_message
-    if message is not None:
-        await message.reply_text(text, reply_markup=markup)
-
-
-async def _decode_or_refuse(query: CallbackQuery) -> Callback | None:
-    """Decode a button's payload, answering the tap; None (after saying so) if forged."""
-    try:
-        callback = decode(query.data)
-    except ForgedCallback:
-        logger.info("forged callback from user %s: %r", query.from_user.id, query.data)
-        await query.answer(texts.BUTTON_INVALID, show_alert=True)
-        return None
-    await query.answer()
-    return callback
-
-
 async def show_platforms(update: Update, context: Context, page: int = 0) -> None:
     """Show the catalog's platforms (page ``page``)."""
     platforms = await catalog.list_platforms(context.bot_data.db)
     if not platforms:
-        await _show(update, texts.CATALOG_EMPTY, None)
+        await show(update, context, texts.CATALOG_EMPTY)
         return
     pages = max(1, -(-len(platforms) // keyboards.PLATFORMS_PER_PAGE))
     page = min(max(page, 0), pages - 1)
-    await _show(update, texts.CHOOSE_PLATFORM, keyboards.platforms_keyboard(platforms, page))
+    await show(
+        update, context, texts.CHOOSE_PLATFORM, keyboards.platforms_keyboard(platforms, page)
+    )
 
 
 async def catalog_command(update: Update, context: Context) -> None:
@@ -84,34 +53,29 @@ async def catalog_command(update: Update, context: Context) -> None:
 
 async def platforms_button(update: Update, context: Context) -> None:
     """Show a page of platforms."""
-    query = update.callback_query
-    assert query is not None
-    callback = await _decode_or_refuse(query)
-    if callback is None:
-        return
+    query, callback = tapped(update)
+    await query.answer()
     await show_platforms(update, context, callback.int_arg(0))
 
 
 async def platform_button(update: Update, context: Context) -> None:
     """Show a page of one platform's categories."""
-    query = update.callback_query
-    assert query is not None
-    callback = await _decode_or_refuse(query)
-    if callback is None:
-        return
+    query, callback = tapped(update)
+    await query.answer()
     index, page = callback.int_arg(0), callback.int_arg(1)
     db = context.bot_data.db
     platforms = await catalog.list_platforms(db)
     if index >= len(platforms):
-        await _show(update, texts.LIST_CHANGED, None, edit=False)
+        await send(update, texts.LIST_CHANGED)
         await show_platforms(update, context)
         return
     platform = platforms[index][0]
     categories = await catalog.list_categories(db, platform, page, PAGE_SIZE)
     if page >= categories.pages:
         categories = await catalog.list_categories(db, platform, categories.pages - 1, PAGE_SIZE)
-    await _show(
+    await show(
         update,
+        context,
         texts.categories_title(platform, categories.total),
         keyboards.categories_keyboard(index, categories),
     )
@@ -119,16 +83,13 @@ async def platform_button(update: Update, context: Context) -> None:
 
 async def category_button(update: Update, context: Context) -> None:
     """Show a page of one category's services."""
-    query = update.callback_query
-    assert query is not None
-    callback = await _decode_or_refuse(query)
-    if callback is None:
-        return
+    query, callback = tapped(update)
+    await query.answer()
     category_id, page = callback.int_arg(0), callback.int_arg(1)
     db = context.bot_data.db
     category = await catalog.get_category(db, category_id)
     if category is None:
-        await _show(update, texts.LIST_CHANGED, None, edit=False)
+        await send(update, texts.LIST_CHANGED)
         await show_platforms(update, context)
         return
     services = await catalog.list_services(db, category_id, page, PAGE_SIZE)
@@ -137,8 +98,9 @@ async def category_button(update: Update, context: Context) -> None:
     platforms = [name for name, _count in await catalog.list_platforms(db)]
     platform_index = platforms.index(category.platform) if category.platform in platforms else None
     currency = context.bot_data.settings.currency
-    await _show(
+    await show(
         update,
+        context,
         texts.services_title(category),
         keyboards.category_services_keyboard(category_id, platform_index, services, currency),
     )
@@ -146,33 +108,30 @@ async def category_button(update: Update, context: Context) -> None:
 
 async def service_button(update: Update, context: Context) -> None:
     """Show a service's card with its price, limits and options, and an Order button."""
-    query = update.callback_query
-    assert query is not None
-    callback = await _decode_or_refuse(query)
-    if callback is None:
-        return
+    query, callback = tapped(update)
+    await query.answer()
     item = await catalog.get_item(context.bot_data.db, callback.int_arg(0))
     if item is None:
-        await _show(update, texts.SERVICE_GONE, None, edit=False)
+        await send(update, texts.SERVICE_GONE)
         return
     currency = context.bot_data.settings.currency
-    await _show(update, texts.service_card(item, currency), keyboards.service_card_keyboard(item))
+    await show(
+        update, context, texts.service_card(item, currency), keyboards.service_card_keyboard(item)
+    )
 
 
 async def search_button(update: Update, context: Context) -> None:
     """Ask for the words (or number) to search for."""
-    query = update.callback_query
-    assert query is not None
-    if await _decode_or_refuse(query) is None:
-        return
-    await _show(update, texts.SEARCH_PROMPT, None, edit=False)
+    query, _callback = tapped(update)
+    await query.answer()
+    await send(update, texts.SEARCH_PROMPT)
 
 
 async def search_command(update: Update, context: Context) -> None:
     """Search for ``/search <words>``, or ask for the words when none were given."""
     words = " ".join(context.args or []).strip()
     if not words:
-        await _show(update, texts.SEARCH_PROMPT, None)
+        await show(update, context, texts.SEARCH_PROMPT)
         return
     await _search_typed(update, context, words)
 
@@ -190,7 +149,7 @@ async def _search_typed(update: Update, context: Context, words: str) -> None:
     try:
         rules.check_text(words, "the search", max_length=rules.MAX_TYPED, multiline=True)
     except rules.InputError as e:
-        await _show(update, texts.search_refused(e.message), None)
+        await show(update, context, texts.search_refused(e.message))
         return
     await run_search(update, context, words)
 
@@ -202,15 +161,16 @@ async def run_search(update: Update, context: Context, words: str, page: int = 0
     user_data[SEARCH_QUERY_KEY] = words
     results = await catalog.search_services(context.bot_data.db, words, page, PAGE_SIZE)
     if results.total == 0:
-        await _show(update, texts.no_results(words), keyboards.no_results_keyboard())
+        await show(update, context, texts.no_results(words), keyboards.no_results_keyboard())
         return
     if page >= results.pages:
         results = await catalog.search_services(
             context.bot_data.db, words, results.pages - 1, PAGE_SIZE
         )
     currency = context.bot_data.settings.currency
-    await _show(
+    await show(
         update,
+        context,
         texts.search_title(words, results.total),
         keyboards.search_results_keyboard(results, currency),
     )
@@ -218,23 +178,18 @@ async def run_search(update: Update, context: Context, words: str, page: int = 0
 
 async def search_page_button(update: Update, context: Context) -> None:
     """Show another page of the last search's results."""
-    query = update.callback_query
-    assert query is not None
-    callback = await _decode_or_refuse(query)
-    if callback is None:
-        return
+    query, callback = tapped(update)
+    await query.answer()
     words = (context.user_data or {}).get(SEARCH_QUERY_KEY)
     if not isinstance(words, str) or not words:
-        await _show(update, texts.SEARCH_EXPIRED, None, edit=False)
+        await send(update, texts.SEARCH_EXPIRED)
         return
     await run_search(update, context, words, callback.int_arg(0))
 
 
 async def noop_button(update: Update, context: Context) -> None:
     """Answer a tap on a page counter (it leads nowhere)."""
-    query = update.callback_query
-    assert query is not None
-    await query.answer()
+    await button_press(update).answer()
 
 
 def build_handlers() -> list[BaseHandler[Update, Context, None]]:

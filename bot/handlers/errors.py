@@ -5,11 +5,12 @@ from __future__ import annotations
 import logging
 
 from telegram import Update
-from telegram.error import BadRequest, Forbidden, NetworkError, TelegramError
+from telegram.error import Forbidden, NetworkError, TelegramError
 
 from bot import texts
 from bot.callbacks import ForgedCallback
 from bot.context import Context
+from bot.handlers.common import refuse_button, tell
 from bot.i18n import _
 
 log = logging.getLogger(__name__)
@@ -37,17 +38,15 @@ async def on_error(update: object, context: Context) -> None:
         level = logging.WARNING if isinstance(error, NetworkError) else logging.ERROR
         log.log(level, "error outside an update: %s", error, exc_info=error)
         return
-    query = update.callback_query
-    if isinstance(error, ForgedCallback) and query is not None:
-        log.info("forged callback data %r: %s", query.data, error)
-        await _tell_user(update, context, _(texts.BUTTON_INVALID))
+    if isinstance(error, ForgedCallback) and update.callback_query is not None:
+        await refuse_button(update, context, error)
         return
     if isinstance(error, Forbidden):
         # The user blocked the bot while we were answering: nobody to tell, nothing to fix.
         log.info("user of update %s blocked the bot: %s", update.update_id, error)
         return
     log.error("error while handling update %s", update.update_id, exc_info=error)
-    await _tell_user(update, context, _(texts.SOMETHING_WENT_WRONG))
+    await tell(update, context, _(texts.SOMETHING_WENT_WRONG))
     who, what = _describe(update)
     alert = texts.error_for_admin(who, what, f"{type(error).__name__}: {error}"[:MAX_ERROR_TEXT])
     for admin_id in sorted(context.bot_data.settings.admin_ids):
@@ -55,23 +54,3 @@ async def on_error(update: object, context: Context) -> None:
             await context.bot.send_message(admin_id, alert)
         except TelegramError as e:
             log.warning("could not alert admin %s about the error: %s", admin_id, e)
-
-
-async def _tell_user(update: Update, context: Context, text: str) -> None:
-    """Answer the button press with ``text`` if still possible, else send it to the chat."""
-    query = update.callback_query
-    if query is not None:
-        try:
-            await query.answer(text, show_alert=True)
-            return
-        except BadRequest:
-            pass  # already answered by the handler before it failed: say it in the chat
-    chat = update.effective_chat
-    if chat is None:
-        return
-    try:
-        await context.bot.send_message(chat.id, text)
-    except (Forbidden, BadRequest) as e:
-        log.info("could not tell chat %s about the error: %s", chat.id, e)
-    except TelegramError as e:
-        log.warning("could not tell chat %s about the error: %s", chat.id, e)

@@ -12,16 +12,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import weakref
 from datetime import UTC, datetime
 from typing import Any
 
 from telegram import CallbackQuery, Message, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
-from bot.callbacks import Action, Callback, ForgedCallback, decode, encode, pattern
+from bot.callbacks import Action, encode, pattern
 from bot.context import Context
-from bot.handlers.start import show
+from bot.handlers.common import send, show, tapped
 from bot.keyboards import MENU_MAIN
 from bot.keyboards import orders as keyboards
 from bot.panels.errors import PanelError
@@ -31,31 +30,10 @@ from bot.texts import orders as texts
 
 log = logging.getLogger(__name__)
 
-ACTION_LOCKS = "order_action_locks"
 
-
-def _query(update: Update) -> CallbackQuery:
-    query = update.callback_query
-    if query is None:
-        raise ValueError("a button handler got an update without a callback query")
-    return query
-
-
-async def _decode(query: CallbackQuery) -> Callback | None:
-    """Decode a button's payload, or refuse it with an alert and return None."""
-    try:
-        return decode(query.data)
-    except ForgedCallback as e:
-        log.info("refused callback data %r from user %s: %s", query.data, query.from_user.id, e)
-        await query.answer(texts.BUTTON_INVALID_ALERT, show_alert=True)
-        return None
-
-
-async def _own_order(query: CallbackQuery, context: Context) -> OrderRecord | None:
-    """The order a button names if it is the presser's; otherwise refuse the tap."""
-    callback = await _decode(query)
-    if callback is None:
-        return None
+async def _own_order(update: Update, context: Context) -> tuple[CallbackQuery, OrderRecord | None]:
+    """Load the order a button names if it is the presser's; otherwise refuse the tap."""
+    query, callback = tapped(update)
     order = await ordering.get_order(context.bot_data.db, callback.int_arg(0))
     if order is None or order.user_id != query.from_user.id:
         log.info(
@@ -65,8 +43,8 @@ async def _own_order(query: CallbackQuery, context: Context) -> OrderRecord | No
             callback.args[0],
         )
         await query.answer(texts.NOT_YOUR_ORDER_ALERT, show_alert=True)
-        return None
-    return order
+        return query, None
+    return query, order
 
 
 def _is_open(request: tracking.ServiceRequest) -> bool:
@@ -80,9 +58,7 @@ def _is_open(request: tracking.ServiceRequest) -> bool:
 
 def _lock_for(context: Context, order_id: int) -> asyncio.Lock:
     """One lock per order, so taps on its Refill/Cancel are handled one after another."""
-    locks: weakref.WeakValueDictionary[int, asyncio.Lock] = context.bot_data.resources.setdefault(
-        ACTION_LOCKS, weakref.WeakValueDictionary()
-    )
+    locks = context.bot_data.order_action_locks
     lock = locks.get(order_id)
     if lock is None:
         lock = asyncio.Lock()
@@ -129,11 +105,10 @@ async def _show_card(
     markup = keyboards.order_card_keyboard(
         order.order_id, can_refill=actions.can_refill, can_cancel=actions.can_cancel
     )
-    chat = update.effective_chat
-    if not in_place and chat is not None:
-        await chat.send_message(text, reply_markup=markup)
-        return
-    await show(update, context, text, markup)
+    if in_place:
+        await show(update, context, text, markup)
+    else:
+        await send(update, text, markup)
 
 
 async def _show_page(update: Update, context: Context, user_id: int, page: int) -> None:
@@ -158,18 +133,14 @@ async def orders_command(update: Update, context: Context) -> None:
 
 async def orders_page(update: Update, context: Context) -> None:
     """Show a page of the customer's orders (the menu's My orders button and the pager)."""
-    query = _query(update)
-    callback = await _decode(query)
-    if callback is None:
-        return
+    query, callback = tapped(update)
     await query.answer()
     await _show_page(update, context, query.from_user.id, callback.int_arg(0))
 
 
 async def order_card(update: Update, context: Context) -> None:
     """Show one of the customer's orders in full."""
-    query = _query(update)
-    order = await _own_order(query, context)
+    query, order = await _own_order(update, context)
     if order is None:
         return
     await query.answer()
@@ -192,8 +163,7 @@ def _tapped_in_my_orders(query: CallbackQuery) -> bool:
 
 async def refresh(update: Update, context: Context) -> None:
     """Ask the panel for the order's status now and redraw its card."""
-    query = _query(update)
-    order = await _own_order(query, context)
+    query, order = await _own_order(update, context)
     if order is None:
         return
     await query.answer(texts.CHECKING_ALERT)
@@ -227,8 +197,7 @@ async def cancel_order(update: Update, context: Context) -> None:
 
 async def _request(update: Update, context: Context, kind: str) -> None:
     """Send a refill or a cancel request for the tapped order, if it still allows one."""
-    query = _query(update)
-    order = await _own_order(query, context)
+    query, order = await _own_order(update, context)
     if order is None:
         return
     is_refill = kind == "refill"

@@ -14,7 +14,7 @@ import re
 from decimal import ROUND_DOWN, Decimal
 from typing import Any
 
-from telegram import LabeledPrice, Message, Update
+from telegram import CallbackQuery, LabeledPrice, Update
 from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import (
     BaseHandler,
@@ -29,14 +29,23 @@ from telegram.ext import (
 
 from bot import input_rules as rules
 from bot import texts as common_texts
-from bot.callbacks import Action, Callback, pattern
+from bot.callbacks import Action, Callback, ForgedCallback, pattern
 from bot.config import Settings
 from bot.context import Context
-from bot.handlers.start import decode_or_refuse, remember_user, show
+from bot.handlers.common import (
+    admin_command,
+    button_press,
+    drop_buttons,
+    refuse_non_admin,
+    remember_user,
+    send,
+    sender,
+    show,
+    tapped,
+)
 from bot.i18n import _
 from bot.keyboards import payments as keyboards
-from bot.payment_jobs import CRYPTO_CLIENT
-from bot.payments.cryptopay import CryptoPayClient, CryptoPayError
+from bot.payments.cryptopay import CryptoPayError
 from bot.services import payments, users
 from bot.services.payments import Origin, PreCheckoutRefusal, StarsOutcome
 from bot.texts import payments as texts
@@ -84,41 +93,32 @@ def _payment_number(text: str) -> int | None:
 
 
 def _in_range(settings: Settings, amount: Decimal) -> bool:
-    return settings.topup_min <= amount <= settings.topup_max
+    return settings.topup.min <= amount <= settings.topup.max
 
 
 def enabled_methods(context: Context, amount: Decimal) -> list[tuple[str, str]]:
     """The ways to pay this amount, as (method, button label)."""
     settings = context.bot_data.settings
     found: list[tuple[str, str]] = []
-    if settings.stars_enabled:
-        stars = payments.stars_for(amount, settings.stars_per_unit)
+    if settings.stars.enabled:
+        stars = payments.stars_for(amount, settings.stars.per_unit)
         if stars <= payments.STARS_MAX_PER_INVOICE:
             found.append((keyboards.METHOD_STARS, texts.stars_button(stars)))
-    if context.bot_data.resources.get(CRYPTO_CLIENT) is not None:
+    if context.bot_data.crypto_pay is not None:
         found.append((keyboards.METHOD_CRYPTO, _(texts.BTN_CRYPTO)))
-    if settings.manual_topup_enabled:
+    if settings.topup.manual_enabled:
         found.append((keyboards.METHOD_MANUAL, _(texts.BTN_MANUAL)))
     return found
 
 
 def any_method(settings: Settings, crypto_on: bool) -> bool:
     """True when customers can top up at all."""
-    return settings.stars_enabled or crypto_on or settings.manual_topup_enabled
+    return settings.stars.enabled or crypto_on or settings.topup.manual_enabled
 
 
 def top_up_offered(context: Context) -> bool:
     """True when the Top up button should be shown."""
-    return any_method(
-        context.bot_data.settings, context.bot_data.resources.get(CRYPTO_CLIENT) is not None
-    )
-
-
-async def _send(update: Update, text: str, markup: Any = None) -> Message | None:
-    chat = update.effective_chat
-    if chat is None:
-        return None
-    return await chat.send_message(text, reply_markup=markup)
+    return any_method(context.bot_data.settings, context.bot_data.crypto_pay is not None)
 
 
 # --------------------------------------------------------------------------- the picker
@@ -126,18 +126,14 @@ async def _send(update: Update, text: str, markup: Any = None) -> Message | None
 
 async def top_up_button(update: Update, context: Context) -> str | int | None:
     """Offer amounts to top up (the order's missing amount first when there is one)."""
-    query = update.callback_query
-    assert query is not None
-    callback = await decode_or_refuse(query)
-    if callback is None:
-        return None
+    query, callback = tapped(update)
     await query.answer()
     origin = _origin(callback)
     missing = _from_cents(callback.int_arg(1)) if callback.int_arg(1) > 0 else None
     text, markup = _picker(context, origin, missing)
     if origin is Origin.ORDER:
         # The summary stays as it is: its Confirm is what the customer comes back to.
-        await _send(update, text, markup)
+        await send(update, text, markup)
     else:
         await show(update, context, text, markup)
     return END
@@ -147,7 +143,7 @@ async def top_up_command(update: Update, context: Context) -> str | int:
     """Offer amounts to top up (/topup)."""
     await remember_user(update, context)
     text, markup = _picker(context, Origin.BALANCE, None)
-    await _send(update, text, markup)
+    await send(update, text, markup)
     return END
 
 
@@ -158,27 +154,22 @@ def _picker(context: Context, origin: Origin, missing: Decimal | None) -> tuple[
         return texts.with_support(_(texts.NO_METHOD), settings.support_contact), None
     amounts: list[tuple[Decimal, str]] = []
     if missing is not None:
-        suggested = min(max(missing, settings.topup_min), settings.topup_max)
+        suggested = min(max(missing, settings.topup.min), settings.topup.max)
         amounts.append((suggested, texts.top_up_amount_button(suggested, currency, missing=True)))
-    for preset in settings.topup_presets:
+    for preset in settings.topup.presets:
         if all(preset != a for a, _label in amounts):
             amounts.append((preset, texts.top_up_amount_button(preset, currency, missing=False)))
-    text = texts.choose_amount(settings.topup_min, settings.topup_max, currency, missing)
+    text = texts.choose_amount(settings.topup.min, settings.topup.max, currency, missing)
     return text, keyboards.amounts_keyboard(_origin_flag(origin), amounts)
 
 
 async def amount_button(update: Update, context: Context) -> str | int | None:
     """Take a picked amount and ask how to pay."""
-    query = update.callback_query
-    assert query is not None
-    callback = await decode_or_refuse(query)
-    if callback is None:
-        return None
+    query, callback = tapped(update)
     amount = _from_cents(callback.int_arg(1))
     settings = context.bot_data.settings
     if not _in_range(settings, amount):
-        await query.answer(_(common_texts.BUTTON_INVALID), show_alert=True)
-        return None
+        raise ForgedCallback(f"top-up amount {amount} out of range")
     await query.answer()
     text, markup = _method_choice(context, _origin(callback), amount)
     await show(update, context, text, markup)
@@ -189,9 +180,9 @@ def _method_choice(context: Context, origin: Origin, amount: Decimal) -> tuple[s
     settings = context.bot_data.settings
     methods = enabled_methods(context, amount)
     if not methods:
-        if settings.stars_enabled:
+        if settings.stars.enabled:
             # Only Stars are on, and Telegram caps what one Stars invoice may ask.
-            largest = (Decimal(payments.STARS_MAX_PER_INVOICE) / settings.stars_per_unit).quantize(
+            largest = (Decimal(payments.STARS_MAX_PER_INVOICE) / settings.stars.per_unit).quantize(
                 payments.CENT, rounding=ROUND_DOWN
             )
             text = texts.stars_too_much(largest, settings.currency)
@@ -203,18 +194,14 @@ def _method_choice(context: Context, origin: Origin, amount: Decimal) -> tuple[s
 
 async def other_amount_button(update: Update, context: Context) -> str | int | None:
     """Ask for a typed amount."""
-    query = update.callback_query
-    assert query is not None
-    callback = await decode_or_refuse(query)
-    if callback is None:
-        return None
+    query, callback = tapped(update)
     await query.answer()
     settings = context.bot_data.settings
     _user_data(context)[PENDING_KEY] = {"origin": _origin(callback).value}
     await show(
         update,
         context,
-        texts.type_amount(settings.topup_min, settings.topup_max, settings.currency),
+        texts.type_amount(settings.topup.min, settings.topup.max, settings.currency),
         keyboards.cancel_keyboard(),
     )
     return TYPING_AMOUNT
@@ -229,13 +216,13 @@ async def typed_amount(update: Update, context: Context) -> str | int:
     text = message.text or ""
     amount = parse_amount(text)
     if amount is None:
-        await _send(update, texts.bad_amount(text), keyboards.cancel_keyboard())
+        await send(update, texts.bad_amount(text), keyboards.cancel_keyboard())
         return TYPING_AMOUNT
     if not _in_range(settings, amount):
-        await _send(
+        await send(
             update,
             texts.amount_out_of_range(
-                amount, settings.topup_min, settings.topup_max, settings.currency
+                amount, settings.topup.min, settings.topup.max, settings.currency
             ),
             keyboards.cancel_keyboard(),
         )
@@ -243,21 +230,19 @@ async def typed_amount(update: Update, context: Context) -> str | int:
     pending = _user_data(context).pop(PENDING_KEY, None) or {}
     origin = Origin(pending.get("origin", Origin.BALANCE.value))
     reply, markup = _method_choice(context, origin, amount)
-    await _send(update, reply, markup)
+    await send(update, reply, markup)
     return END
 
 
 async def not_an_amount(update: Update, context: Context) -> str:
     """Ask for the amount as text when something else was sent."""
-    await _send(update, _(texts.SEND_AMOUNT_TEXT))
+    await send(update, _(texts.SEND_AMOUNT_TEXT))
     return TYPING_AMOUNT
 
 
 async def cancel_button(update: Update, context: Context) -> int:
     """Drop the top-up from its Cancel button."""
-    query = update.callback_query
-    assert query is not None
-    await query.answer()
+    await button_press(update).answer()
     _user_data(context).pop(PENDING_KEY, None)
     await show(update, context, _(texts.TOPUP_CANCELLED))
     return END
@@ -266,14 +251,14 @@ async def cancel_button(update: Update, context: Context) -> int:
 async def cancel_command(update: Update, context: Context) -> int:
     """Drop the top-up with /cancel."""
     _user_data(context).pop(PENDING_KEY, None)
-    await _send(update, _(texts.TOPUP_CANCELLED))
+    await send(update, _(texts.TOPUP_CANCELLED))
     return END
 
 
 async def expired(update: Update, context: Context) -> None:
     """Close an unfinished top-up after a long silence."""
     _user_data(context).pop(PENDING_KEY, None)
-    await _send(update, _(texts.TOPUP_EXPIRED))
+    await send(update, _(texts.TOPUP_EXPIRED))
 
 
 # --------------------------------------------------------------------------- methods
@@ -281,19 +266,14 @@ async def expired(update: Update, context: Context) -> None:
 
 async def method_button(update: Update, context: Context) -> str | int | None:
     """Start paying the amount by the chosen method."""
-    query = update.callback_query
-    assert query is not None
-    callback = await decode_or_refuse(query)
-    if callback is None:
-        return None
+    query, callback = tapped(update)
     amount = _from_cents(callback.int_arg(1))
     method = callback.args[2]
     settings = context.bot_data.settings
     if not _in_range(settings, amount):
-        await query.answer(_(common_texts.BUTTON_INVALID), show_alert=True)
-        return None
+        raise ForgedCallback(f"top-up amount {amount} out of range")
     if method not in {m for m, _label in enabled_methods(context, amount)}:
-        await query.answer(_(texts.METHOD_OFF), show_alert=True)
+        await query.answer(texts.METHOD_OFF, show_alert=True)
         return None
     await query.answer()
     user, _new = await remember_user(update, context)
@@ -310,7 +290,7 @@ async def method_button(update: Update, context: Context) -> str | int | None:
         context,
         texts.with_support(
             texts.manual_instructions(
-                amount, settings.currency, settings.manual_topup_instructions
+                amount, settings.currency, settings.topup.manual_instructions
             ),
             settings.support_contact,
         ),
@@ -331,9 +311,9 @@ async def _send_stars_invoice(
         user_id=user_id,
         chat_id=chat.id,
         amount=amount,
-        stars_per_unit=settings.stars_per_unit,
+        stars_per_unit=settings.stars.per_unit,
         origin=origin,
-        ttl=settings.topup_invoice_ttl,
+        ttl=settings.topup.invoice_ttl,
     )
     assert payment.payload is not None
     currency = settings.currency
@@ -341,7 +321,7 @@ async def _send_stars_invoice(
         update,
         context,
         texts.stars_invoice_sent(
-            amount, currency, payment.stars, int(settings.topup_invoice_ttl // 60)
+            amount, currency, payment.stars, int(settings.topup.invoice_ttl // 60)
         ),
     )
     await context.bot.send_invoice(
@@ -360,8 +340,8 @@ async def _send_crypto_invoice(
 ) -> None:
     """Open a Crypto Pay invoice and show its Pay button."""
     chat = update.effective_chat
-    client = context.bot_data.resources.get(CRYPTO_CLIENT)
-    assert chat is not None and isinstance(client, CryptoPayClient)
+    client = context.bot_data.crypto_pay
+    assert chat is not None and client is not None
     settings = context.bot_data.settings
     currency = settings.currency
     try:
@@ -372,9 +352,9 @@ async def _send_crypto_invoice(
             chat_id=chat.id,
             amount=amount,
             currency=currency,
-            assets=settings.crypto_pay_assets,
+            assets=settings.crypto_pay.assets,
             origin=origin,
-            ttl=settings.topup_invoice_ttl,
+            ttl=settings.topup.invoice_ttl,
             description=texts.crypto_description(amount, currency),
         )
     except CryptoPayError as e:
@@ -391,7 +371,7 @@ async def _send_crypto_invoice(
         update,
         context,
         texts.crypto_invoice(
-            amount, currency, settings.crypto_pay_assets, int(settings.topup_invoice_ttl // 60)
+            amount, currency, settings.crypto_pay.assets, int(settings.topup.invoice_ttl // 60)
         ),
         keyboards.crypto_keyboard(payment.pay_url, payment.payment_id),
     )
@@ -399,27 +379,22 @@ async def _send_crypto_invoice(
 
 async def check_payment_button(update: Update, context: Context) -> None:
     """Ask Crypto Pay about this invoice now (the customer says they paid)."""
-    query = update.callback_query
-    assert query is not None
-    callback = await decode_or_refuse(query)
-    if callback is None:
-        return
+    query, callback = tapped(update)
     bot_data = context.bot_data
     payment = await payments.get_payment(bot_data.db, callback.int_arg(0))
-    client = bot_data.resources.get(CRYPTO_CLIENT)
+    client = bot_data.crypto_pay
     if (
         payment is None
         or payment.user_id != query.from_user.id
         or payment.provider is not payments.Provider.CRYPTOPAY
         or payment.provider_payment_id is None
     ):
-        await query.answer(_(common_texts.BUTTON_INVALID), show_alert=True)
-        return
+        raise ForgedCallback("not this presser's Crypto Pay payment")
     if payment.state in (payments.State.CREDITED, payments.State.REFUNDED):
         await query.answer(_(texts.CHECK_DONE), show_alert=True)
         return
-    if not isinstance(client, CryptoPayClient):
-        await query.answer(_(texts.CRYPTO_NOT_PAID_YET), show_alert=True)
+    if client is None:
+        await query.answer(texts.CRYPTO_NOT_PAID_YET, show_alert=True)
         return
     settings = bot_data.settings
     try:
@@ -438,11 +413,8 @@ async def check_payment_button(update: Update, context: Context) -> None:
         )
     fresh = await payments.get_payment(bot_data.db, payment.payment_id)
     if credit is not None or (fresh is not None and fresh.state is payments.State.CREDITED):
-        await query.answer(_(texts.CHECK_DONE))
-        try:
-            await query.edit_message_reply_markup(reply_markup=None)
-        except BadRequest as e:
-            log.debug("could not take the buttons off a paid invoice: %s", e.message)
+        await query.answer(texts.CHECK_DONE)
+        await drop_buttons(query)
     elif fresh is not None and fresh.state is payments.State.EXPIRED:
         await query.answer(_(texts.CRYPTO_EXPIRED), show_alert=True)
     else:
@@ -520,7 +492,7 @@ async def successful_payment(update: Update, context: Context) -> None:
 
 async def paysupport(update: Update, context: Context) -> None:
     """Answer /paysupport as Telegram requires of bots that sell."""
-    await _send(
+    await send(
         update,
         texts.with_support(_(texts.PAYSUPPORT), context.bot_data.settings.support_contact),
     )
@@ -529,7 +501,7 @@ async def paysupport(update: Update, context: Context) -> None:
 async def terms(update: Update, context: Context) -> None:
     """Answer /terms with the shop's terms for payments."""
     settings = context.bot_data.settings
-    await _send(update, texts.terms(settings.currency, settings.terms_text))
+    await send(update, texts.terms(settings.currency, settings.terms_text))
 
 
 # --------------------------------------------------------------------------- manual receipts
@@ -543,15 +515,15 @@ async def receipt(update: Update, context: Context) -> str | int:
     pending = _user_data(context).get(PENDING_KEY) or {}
     cents = pending.get("cents")
     settings = context.bot_data.settings
-    if not isinstance(cents, int) or not settings.manual_topup_enabled:
+    if not isinstance(cents, int) or not settings.topup.manual_enabled:
         _user_data(context).pop(PENDING_KEY, None)
-        await _send(update, _(texts.TOPUP_EXPIRED))
+        await send(update, _(texts.TOPUP_EXPIRED))
         return END
     photo = message.photo[-1].file_id if message.photo else None
     typed = (message.caption if photo else message.text) or ""
     reference = typed.strip()[:REFERENCE_KEPT] or None
     if photo is None and reference is None:
-        await _send(update, _(texts.RECEIPT_NEEDS_PROOF))
+        await send(update, _(texts.RECEIPT_NEEDS_PROOF))
         return TYPING_RECEIPT
     user, _new = await remember_user(update, context)
     db = context.bot_data.db
@@ -566,14 +538,14 @@ async def receipt(update: Update, context: Context) -> str | int:
         photo_file_id=photo,
     )
     _user_data(context).pop(PENDING_KEY, None)
-    await _send(update, texts.receipt_received(payment, settings.currency))
+    await send(update, texts.receipt_received(payment, settings.currency))
     await _send_cards(context, payment)
     return END
 
 
 async def not_a_receipt(update: Update, context: Context) -> str:
     """Ask for a photo or a reference when something else was sent."""
-    await _send(update, _(texts.RECEIPT_NEEDS_PROOF))
+    await send(update, _(texts.RECEIPT_NEEDS_PROOF))
     return TYPING_RECEIPT
 
 
@@ -691,42 +663,26 @@ async def _decider_name(context: Context, payment: payments.Payment) -> str:
     return common_texts.customer(admin.first_name, admin.username, admin.user_id)
 
 
-def _is_admin(update: Update, context: Context) -> bool:
-    user = update.effective_user
-    return context.bot_data.is_admin(user.id if user else None)
-
-
-async def _admin_tap(update: Update, context: Context) -> Callback | None:
-    """Decode an admin's receipt button; a forged payload or a non-admin's tap is refused."""
-    query = update.callback_query
-    assert query is not None
-    callback = await decode_or_refuse(query)
-    if callback is not None and not _is_admin(update, context):
-        await query.answer(_(common_texts.ADMIN_ONLY), show_alert=True)
-        return None
-    return callback
+async def _admin_tap(update: Update, context: Context) -> tuple[CallbackQuery, Callback | None]:
+    """Decode an admin's receipt button; a non-admin's tap is refused (None)."""
+    query, callback = tapped(update)
+    if await refuse_non_admin(update, context):
+        return query, None
+    return query, callback
 
 
 async def approve_button(update: Update, context: Context) -> None:
     """Approve a receipt for the amount claimed."""
-    query = update.callback_query
-    assert query is not None
-    callback = await _admin_tap(update, context)
+    query, callback = await _admin_tap(update, context)
     if callback is None:
         return
     done, reply = await _decide(update, context, callback.int_arg(0), approve=True)
-    if done:
-        await query.answer()
-        await _send(update, reply)
-    else:
-        await query.answer(reply, show_alert=True)
+    await _answer_decision(update, query, done, reply)
 
 
 async def reject_button(update: Update, context: Context) -> None:
     """Show the reasons to reject with, or reject with the one tapped."""
-    query = update.callback_query
-    assert query is not None
-    callback = await _admin_tap(update, context)
+    query, callback = await _admin_tap(update, context)
     if callback is None:
         return
     payment_id, code = callback.int_arg(0), callback.args[1]
@@ -753,23 +709,24 @@ async def reject_button(update: Update, context: Context) -> None:
         return
     reason = texts.REJECT_REASONS.get(code)
     if reason is None:
-        await query.answer(_(common_texts.BUTTON_INVALID), show_alert=True)
-        return
+        raise ForgedCallback(f"unknown reason {code!r}")
     done, reply = await _decide(update, context, payment_id, approve=False, reason=reason)
+    await _answer_decision(update, query, done, reply)
+
+
+async def _answer_decision(update: Update, query: CallbackQuery, done: bool, reply: str) -> None:
+    """Reply with the decision made from a card, or alert why none was made."""
     if done:
         await query.answer()
-        await _send(update, reply)
+        await send(update, reply)
     else:
         await query.answer(reply, show_alert=True)
 
 
 async def approve_command(update: Update, context: Context) -> None:
     """Approve a receipt, optionally for another amount: /approve <payment> [amount]."""
-    message = update.effective_message
+    message = await admin_command(update, context)
     if message is None:
-        return
-    if not _is_admin(update, context):
-        await message.reply_text(_(common_texts.ADMIN_ONLY))
         return
     args = context.args or []
     payment_id = _payment_number(args[0]) if len(args) in (1, 2) else None
@@ -791,11 +748,8 @@ async def approve_command(update: Update, context: Context) -> None:
 
 async def reject_command(update: Update, context: Context) -> None:
     """Reject a receipt with a reason: /reject <payment> <reason…>."""
-    message = update.effective_message
+    message = await admin_command(update, context)
     if message is None:
-        return
-    if not _is_admin(update, context):
-        await message.reply_text(_(common_texts.ADMIN_ONLY))
         return
     args = context.args or []
     payment_id = _payment_number(args[0]) if len(args) >= 2 else None
@@ -818,13 +772,10 @@ CHARGE_ALREADY_REFUNDED = "CHARGE_ALREADY_REFUNDED"
 
 async def refund_command(update: Update, context: Context) -> None:
     """Give a customer's Stars back and take the credit out of their wallet: /refund <payment>."""
-    message = update.effective_message
-    admin = update.effective_user
-    if message is None or admin is None:
+    message = await admin_command(update, context)
+    if message is None:
         return
-    if not _is_admin(update, context):
-        await message.reply_text(_(common_texts.ADMIN_ONLY))
-        return
+    admin = sender(update)
     args = context.args or []
     payment_id = _payment_number(args[0]) if len(args) == 1 else None
     if payment_id is None:
@@ -864,9 +815,7 @@ async def refund_command(update: Update, context: Context) -> None:
 
 async def no_order_waiting(update: Update, context: Context) -> None:
     """Answer Back to my order when no order summary is waiting any more."""
-    query = update.callback_query
-    assert query is not None
-    await query.answer(_(texts.NO_ORDER_WAITING), show_alert=True)
+    await button_press(update).answer(texts.NO_ORDER_WAITING, show_alert=True)
 
 
 def build_payment_handlers() -> list[BaseHandler[Update, Context, Any]]:

@@ -13,8 +13,7 @@ import logging
 import re
 from typing import Any
 
-from telegram import CallbackQuery, Update
-from telegram.error import BadRequest
+from telegram import Update
 from telegram.ext import (
     BaseHandler,
     CallbackQueryHandler,
@@ -26,8 +25,18 @@ from telegram.ext import (
 )
 
 from bot import texts as common_texts
-from bot.callbacks import Action, ForgedCallback, decode, pattern
+from bot.callbacks import Action, pattern
 from bot.context import BotData, Context
+from bot.handlers.common import (
+    admin_command,
+    button_press,
+    drop_buttons,
+    drop_buttons_of,
+    refuse_non_admin,
+    send,
+    sender,
+    tapped,
+)
 from bot.keyboards import orders as keyboards
 from bot.services import ordering, users
 from bot.services.ordering import AdminAlerts, CustomerNotice, HeldNotice, OrderRecord
@@ -47,11 +56,6 @@ REVIEW_CARDS_SHOWN = 10
 PANEL_ORDER_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
-def _is_admin(update: Update, context: Context) -> bool:
-    user = update.effective_user
-    return context.bot_data.is_admin(user.id if user else None)
-
-
 def _user_data(context: Context) -> dict[Any, Any]:
     if context.user_data is None:
         raise RuntimeError("review conversation without user_data")
@@ -64,34 +68,16 @@ def _under_review(order: OrderRecord) -> bool:
 
 async def _checked_tap(update: Update, context: Context) -> OrderRecord | None:
     """Decode an admin's review button and load its order; refuse the tap otherwise."""
-    query = update.callback_query
-    if query is None:
-        return None
-    try:
-        callback = decode(query.data)
-    except ForgedCallback:
-        log.info("refused callback data %r from user %s", query.data, query.from_user.id)
-        await query.answer(texts.BUTTON_INVALID_ALERT, show_alert=True)
-        return None
-    if not _is_admin(update, context):
-        log.info("refused review button from non-admin %s", query.from_user.id)
-        await query.answer(texts.ADMIN_ONLY_ALERT, show_alert=True)
+    query, callback = tapped(update)
+    if await refuse_non_admin(update, context):
         return None
     order_id = callback.int_arg(0)
     order = await ordering.get_order(context.bot_data.db, order_id)
     if order is None or not _under_review(order):
         await query.answer(texts.not_under_review_alert(order_id), show_alert=True)
-        await _drop_buttons(query)
+        await drop_buttons(query)
         return None
     return order
-
-
-async def _drop_buttons(query: CallbackQuery) -> None:
-    """Take the buttons off a settled review card."""
-    try:
-        await query.edit_message_reply_markup(reply_markup=None)
-    except BadRequest as e:
-        log.debug("could not take the buttons off a review card: %s", e.message)
 
 
 async def _customer_name(context: Context, user_id: int) -> str:
@@ -145,13 +131,8 @@ def held_notice(bot_data: BotData) -> HeldNotice:
 
 async def review_command(update: Update, context: Context) -> int:
     """List the orders waiting for an admin's decision, one card each with its buttons."""
-    message = update.effective_message
+    message = await admin_command(update, context)
     if message is None:
-        return END
-    if not _is_admin(update, context):
-        user = update.effective_user
-        log.info("refused /review from user %s", user.id if user else None)
-        await message.reply_text(texts.ADMIN_ONLY)
         return END
     _user_data(context).pop(REVIEW_ORDER_KEY, None)
     db = context.bot_data.db
@@ -175,16 +156,12 @@ async def open_card(update: Update, context: Context) -> None:
     order = await _checked_tap(update, context)
     if order is None:
         return
-    query = update.callback_query
-    assert query is not None
-    await query.answer()
-    chat = update.effective_chat
-    if chat is None:
-        return
+    await button_press(update).answer()
     currency = context.bot_data.settings.currency
-    await chat.send_message(
+    await send(
+        update,
         texts.review_card(order, await _customer_name(context, order.user_id), currency),
-        reply_markup=keyboards.review_keyboard(order.order_id),
+        keyboards.review_keyboard(order.order_id),
     )
 
 
@@ -196,16 +173,13 @@ async def ask_panel_id(update: Update, context: Context) -> str | int | None:
     order = await _checked_tap(update, context)
     if order is None:
         return None
-    query = update.callback_query
-    assert query is not None
+    query = button_press(update)
     await query.answer()
     data = _user_data(context)
     data[REVIEW_ORDER_KEY] = order.order_id
     if query.message is not None:
         data[REVIEW_CARD_KEY] = query.message.message_id
-    chat = update.effective_chat
-    if chat is not None:
-        await chat.send_message(texts.ask_panel_id(order))
+    await send(update, texts.ask_panel_id(order))
     return TYPING_PANEL_ID
 
 
@@ -215,9 +189,8 @@ async def take_panel_id(update: Update, context: Context) -> str | int:
     admin = update.effective_user
     if message is None or admin is None:
         return TYPING_PANEL_ID
-    if not _is_admin(update, context):
-        # Admin rights were taken away mid-conversation.
-        await message.reply_text(texts.ADMIN_ONLY)
+    # Admin rights may have been taken away mid-conversation.
+    if await refuse_non_admin(update, context):
         return END
     data = _user_data(context)
     order_id = data.get(REVIEW_ORDER_KEY)
@@ -249,25 +222,12 @@ async def take_panel_id(update: Update, context: Context) -> str | int:
         return END
     log.info("admin %d marked order %d placed as %s", admin.id, order_id, panel_order_id)
     who = await _customer_name(context, order.user_id)
-    await _drop_card_buttons(context, message.chat_id, data.get(REVIEW_CARD_KEY))
+    card = data.get(REVIEW_CARD_KEY)
+    if isinstance(card, int):
+        await drop_buttons_of(context, message.chat_id, card)
     _forget(context)
     await message.reply_text(texts.marked_placed(order, who, told))
     return END
-
-
-async def _drop_card_buttons(context: Context, chat_id: int, message_id: object) -> None:
-    if not isinstance(message_id, int):
-        return
-    try:
-        await context.bot.edit_message_reply_markup(chat_id, message_id, reply_markup=None)
-    except BadRequest as e:
-        log.debug("could not take the buttons off review card %d: %s", message_id, e.message)
-
-
-async def _say(update: Update, text: str) -> None:
-    chat = update.effective_chat
-    if chat is not None:
-        await chat.send_message(text)
 
 
 def _forget(context: Context) -> None:
@@ -297,9 +257,7 @@ async def mark_failed(update: Update, context: Context) -> int | None:
     order = await _checked_tap(update, context)
     if order is None:
         return None
-    query = update.callback_query
-    admin = update.effective_user
-    assert query is not None and admin is not None
+    query, admin = button_press(update), sender(update)
     await query.answer()
     _forget(context)
     db = context.bot_data.db
@@ -315,13 +273,13 @@ async def mark_failed(update: Update, context: Context) -> int | None:
             db, order.order_id, panel_order_id=None, admin_id=admin.id, notify=notice
         )
     except ordering.ReviewError as e:
-        await _drop_buttons(query)
-        await _say(update, texts.not_under_review(str(e)))
+        await drop_buttons(query)
+        await send(update, texts.not_under_review(str(e)))
         return END
     log.info("admin %d marked order %d failed", admin.id, order.order_id)
     who = await _customer_name(context, order.user_id)
-    await _drop_buttons(query)
-    await _say(update, texts.marked_failed(order, who, currency, told))
+    await drop_buttons(query)
+    await send(update, texts.marked_failed(order, who, currency, told))
     return END
 
 

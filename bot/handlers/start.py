@@ -5,8 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from telegram import CallbackQuery, InlineKeyboardMarkup, Update
-from telegram.error import BadRequest
+from telegram import Update
 from telegram.ext import (
     BaseHandler,
     CallbackQueryHandler,
@@ -17,8 +16,9 @@ from telegram.ext import (
 )
 
 from bot import keyboards, texts
-from bot.callbacks import Action, Callback, ForgedCallback, decode, pattern
+from bot.callbacks import Action, pattern
 from bot.context import Context
+from bot.handlers.common import refuse_button, remember_user, show, tapped
 from bot.i18n import _
 from bot.services import users, wallet
 from bot.texts import payments as payment_texts
@@ -26,21 +26,6 @@ from bot.texts import payments as payment_texts
 log = logging.getLogger(__name__)
 
 WELCOME_CREDIT_REASON = "Sandbox trial credit"
-
-
-async def remember_user(update: Update, context: Context) -> tuple[users.User, bool]:
-    """Register the user behind this update (or refresh their names); say if they are new."""
-    tg_user = update.effective_user
-    chat = update.effective_chat
-    if tg_user is None or chat is None:
-        raise ValueError("this update has no user or chat to register")
-    return await users.register_user(
-        context.bot_data.db,
-        user_id=tg_user.id,
-        chat_id=chat.id,
-        username=tg_user.username,
-        first_name=tg_user.first_name,
-    )
 
 
 async def note_user_is_back(update: Update, context: Context) -> None:
@@ -55,42 +40,11 @@ async def note_user_is_back(update: Update, context: Context) -> None:
         await users.set_blocked(db, user.user_id, False)
 
 
-async def show(
-    update: Update, context: Context, text: str, markup: InlineKeyboardMarkup | None = None
-) -> None:
-    """Edit the tapped message into ``text``, or send ``text`` when the user typed something."""
-    query = update.callback_query
-    if query is not None:
-        try:
-            await query.edit_message_text(text, reply_markup=markup)
-            return
-        except BadRequest as e:
-            # Tapping the button of what is already shown: Telegram refuses the no-op edit.
-            if "not modified" in e.message:
-                return
-            # Too old or deleted to edit: the answer still belongs in the chat.
-            log.info("could not edit message for user %s: %s", query.from_user.id, e)
-    chat = update.effective_chat
-    if chat is None:
-        raise ValueError("this update has no chat to answer in")
-    await context.bot.send_message(chat.id, text, reply_markup=markup)
-
-
-async def decode_or_refuse(query: CallbackQuery) -> Callback | None:
-    """Decode a button's payload; answer "no longer valid" and return None when it is forged."""
-    try:
-        return decode(query.data)
-    except ForgedCallback as e:
-        log.info("refused callback data %r from user %s: %s", query.data, query.from_user.id, e)
-        await query.answer(_(texts.BUTTON_INVALID), show_alert=True)
-        return None
-
-
 def help_text(context: Context) -> str:
     """Help, with how to top up and whom to ask about payments."""
     settings = context.bot_data.settings
     text = _(texts.HELP)
-    if settings.stars_enabled or settings.manual_topup_enabled or settings.crypto_pay_enabled:
+    if settings.stars.enabled or settings.topup.manual_enabled or settings.crypto_pay.enabled:
         text += "\n" + _(payment_texts.HELP_TOP_UP)
     return payment_texts.with_support(text, settings.support_contact)
 
@@ -100,7 +54,7 @@ async def start(update: Update, context: Context) -> None:
     user, created = await remember_user(update, context)
     text = texts.welcome(user.first_name, new=created)
     settings = context.bot_data.settings
-    trial = settings.sandbox_welcome_credit
+    trial = settings.sandbox.welcome_credit
     if created and settings.use_sandbox and trial > 0:
         await wallet.credit(context.bot_data.db, user.user_id, trial, reason=WELCOME_CREDIT_REASON)
         text += "\n\n" + texts.welcome_credit(trial, settings.currency)
@@ -127,12 +81,7 @@ async def cancel(update: Update, context: Context) -> None:
 
 async def menu_button(update: Update, context: Context) -> None:
     """Open a section of the menu in place of the tapped message."""
-    query = update.callback_query
-    if query is None:
-        return
-    callback = await decode_or_refuse(query)
-    if callback is None:
-        return
+    query, callback = tapped(update)
     await query.answer()
     if callback.args[0] == keyboards.MENU_HELP:
         await show(update, context, help_text(context), keyboards.back_to_menu())
@@ -147,11 +96,7 @@ async def unknown_command(update: Update, context: Context) -> None:
 
 async def stale_button(update: Update, context: Context) -> None:
     """Refuse a button no handler knows: an old message or a payload the bot never made."""
-    query = update.callback_query
-    if query is None:
-        return
-    log.info("no handler for callback data %r from user %s", query.data, query.from_user.id)
-    await query.answer(_(texts.BUTTON_INVALID), show_alert=True)
+    await refuse_button(update, context)
 
 
 def build_handlers() -> list[BaseHandler[Update, Context, Any]]:

@@ -11,7 +11,7 @@ from bot import keyboards, texts
 from bot.callbacks import Action, pattern
 from bot.context import Context
 from bot.handlers import payments
-from bot.handlers.start import decode_or_refuse, remember_user, show
+from bot.handlers.common import remember_user, show, tapped
 from bot.i18n import _
 from bot.keyboards import payments as payment_keyboards
 from bot.services import wallet
@@ -53,9 +53,7 @@ async def balance_command(update: Update, context: Context) -> None:
 
 async def balance_button(update: Update, context: Context) -> None:
     """Show the balance in place of the tapped message."""
-    query = update.callback_query
-    if query is None or await decode_or_refuse(query) is None:
-        return
+    query, _callback = tapped(update)
     await query.answer()
     user, _new = await remember_user(update, context)
     await show(

@@ -156,6 +156,7 @@ def balance(
 # ---------------------------------------------------------------- admin
 
 ADMIN_ONLY = N_("Sorry, this command is only for the shop's administrators.")
+ADMIN_ONLY_BUTTON = N_("This button is only for the shop's administrators.")
 CREDIT_USAGE = N_(
     "Usage: <code>/credit &lt;user ID or @username&gt; &lt;amount&gt; &lt;reason&gt;</code>\n"
     "Example: <code>/credit @ann 10.50 paid by bank transfer</code>"

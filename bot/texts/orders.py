@@ -260,12 +260,9 @@ REFILL_OPEN_ALERT = "A refill of this order is already requested."
 CANCEL_OPEN_ALERT = "A cancellation of this order is already requested."
 CHECKING_ALERT = "Checking the latest status…"
 SENDING_ALERT = "Sending your request…"
-BUTTON_INVALID_ALERT = "This button is no longer valid. Please use the menu again: /menu"
 
 # ---------------------------------------------------------------- admin review
 
-ADMIN_ONLY = "Sorry, this command is only for the shop's administrators."
-ADMIN_ONLY_ALERT = "This button is only for the shop's administrators."
 NOTHING_TO_REVIEW = "🔎 <b>Review</b>\n\nNo order is waiting for review. All clear."
 
 

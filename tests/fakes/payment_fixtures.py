@@ -61,12 +61,10 @@ async def pay_env(fake_bot_api: FakeBotApi, sandbox: Any, tmp_path: Path) -> Asy
     """The bot with two admins, a support contact and manual receipts on."""
     settings = make_settings(
         fake_bot_api.base_url, fake_bot_api.token, tmp_path / "bot.sqlite3", sandbox
-    ).model_copy(
-        update={
-            "admin_ids": frozenset({ADMIN_ID, SECOND_ADMIN_ID}),
-            "support_contact": SUPPORT,
-            "manual_topup_instructions": INSTRUCTIONS,
-        }
+    ).copy_with(
+        admin_ids=frozenset({ADMIN_ID, SECOND_ADMIN_ID}),
+        support_contact=SUPPORT,
+        manual_topup_instructions=INSTRUCTIONS,
     )
     env = BotEnv(fake_bot_api, settings, sandbox)
     try:
@@ -84,16 +82,14 @@ async def crypto_env(
     loopback (polling runs when a test runs the job)."""
     settings = make_settings(
         fake_bot_api.base_url, fake_bot_api.token, tmp_path / "bot.sqlite3", sandbox
-    ).model_copy(
-        update={
-            "support_contact": SUPPORT,
-            "crypto_pay_token": SecretStr(crypto_pay.token),
-            "crypto_pay_api_url": crypto_pay.base_url,
-            "crypto_pay_assets": ("USDT", "TON"),
-            "crypto_pay_poll_interval": 3600.0,
-            "crypto_pay_webhook_host": "127.0.0.1",
-            "crypto_pay_webhook_port": 0,
-        }
+    ).copy_with(
+        support_contact=SUPPORT,
+        crypto_pay_token=SecretStr(crypto_pay.token),
+        crypto_pay_api_url=crypto_pay.base_url,
+        crypto_pay_assets=("USDT", "TON"),
+        crypto_pay_poll_interval=3600.0,
+        crypto_pay_webhook_host="127.0.0.1",
+        crypto_pay_webhook_port=0,
     )
     env = BotEnv(fake_bot_api, settings, sandbox)
     try:

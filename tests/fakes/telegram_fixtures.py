@@ -308,7 +308,7 @@ class BotEnv:
         await open_resources(app)
         await wait_for_initial_sync(app)
         if self.sandbox is None:  # sandbox mode: the bot started its own
-            self.sandbox = app.bot_data.resources.get("sandbox")
+            self.sandbox = app.bot_data.sandbox
         app.add_handler(TypeHandler(Update, self._mark_processed), group=_MARKER_GROUP)
         assert app.updater is not None
         await app.updater.start_polling(poll_interval=0, timeout=POLL_TIMEOUT)
@@ -405,7 +405,7 @@ def make_settings(
     panel = PanelSettings(
         name=SANDBOX_PANEL_NAME, dialect="v2", url=sandbox.url_for("v2"), key=sandbox.key
     )
-    return settings.model_copy(update={"panels": [panel]})
+    return settings.copy_with(panels=[panel])
 
 
 @pytest_asyncio.fixture

@@ -137,7 +137,7 @@ async def open_resources(app: BotApplication) -> None:
         # Before any update is handled: this process has placed nothing yet, so every order
         # still "placing" was left by one that stopped mid-request.
         await ordering.hold_interrupted_placements(
-            bot_data.db, review.held_alerts(bot_data), review.held_notice(bot_data)
+            bot_data.db, review.held_alerts(bot_data), notify_customer=True
         )
     except BaseException:
         await stack.aclose()

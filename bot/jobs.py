@@ -21,9 +21,11 @@ from typing import TYPE_CHECKING, Any
 from telegram import Bot, InlineKeyboardMarkup, LinkPreviewOptions
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 
+from bot import notices
 from bot.services import notifications, tracking, users
 from bot.services.notifications import OutboxMessage
 from storage import outbox as outbox_rows
+from storage import users as user_rows
 from storage.db import Database
 
 if TYPE_CHECKING:
@@ -120,9 +122,15 @@ def retry_after_seconds(error: RetryAfter) -> float:
 
 
 async def deliver_outbox(
-    bot: Bot, db: Database, *, limiter: SendLimiter, limit: int | None = None
+    bot: Bot,
+    db: Database,
+    *,
+    limiter: SendLimiter,
+    limit: int | None = None,
+    currency: str = "USD",
 ) -> int:
-    """Send one round of due messages within the limits; return how many were sent."""
+    """Send one round of due messages within the limits, each notice rendered now in its
+    reader's language; return how many were sent."""
     dropped = await outbox_rows.fail_pending_for_blocked(db, BLOCKED)
     if dropped:
         log.info("gave up %d message(s) to users who blocked the bot", dropped)
@@ -130,6 +138,7 @@ async def deliver_outbox(
     due = [m for m in await notifications.due_messages(db, size) if limiter.chat_ready(m.chat_id)]
     if not due:
         return 0
+    languages = await user_rows.languages_for_chats(db, {m.chat_id for m in due})
     # Start each send in its slot, one after another; the requests then run side by side.
     sends: list[asyncio.Task[int]] = []
     try:
@@ -138,26 +147,56 @@ async def deliver_outbox(
             if wait > 0:
                 await asyncio.sleep(wait)
             limiter.take(message.chat_id)
-            sends.append(asyncio.create_task(_send_one(bot, db, message, limiter)))
+            language = languages.get(message.chat_id, notices.DEFAULT_LANGUAGE)
+            sends.append(
+                asyncio.create_task(
+                    _send_one(bot, db, message, limiter, language=language, currency=currency)
+                )
+            )
     finally:
         # Even when cancelled, let the sends already started record their outcome.
         outcomes = await asyncio.shield(asyncio.gather(*sends)) if sends else []
     return sum(outcomes)
 
 
-async def _send_one(bot: Bot, db: Database, message: OutboxMessage, limiter: SendLimiter) -> int:
-    """Send one message and record the outcome; 1 when it was sent."""
+def _rendered(bot: Bot, message: OutboxMessage, language: str, currency: str) -> notices.Rendered:
+    """The message as Telegram shows it: a notice rendered now, or the text queued."""
+    if message.kind is not None:
+        return notices.render(
+            message.kind, message.data or {}, language=language, currency=currency
+        )
     markup = (
         None
         if message.reply_markup is None
         else InlineKeyboardMarkup.de_json(message.reply_markup, bot)
     )
+    return notices.Rendered(message.text or "", markup)
+
+
+async def _send_one(
+    bot: Bot,
+    db: Database,
+    message: OutboxMessage,
+    limiter: SendLimiter,
+    *,
+    language: str,
+    currency: str,
+) -> int:
+    """Send one message and record the outcome; 1 when it was sent."""
+    try:
+        rendered = _rendered(bot, message, language, currency)
+    except Exception as e:
+        # A notice this version cannot render (an unknown kind, broken data) never will be.
+        log.exception("cannot render message %d (%s)", message.id, message.kind)
+        await notifications.mark_failed(db, message.id, f"cannot render: {e}")
+        return 0
+    parse_mode = notifications.HTML if message.kind is not None else message.parse_mode
     try:
         await bot.send_message(
             message.chat_id,
-            message.text,
-            parse_mode=message.parse_mode,
-            reply_markup=markup,
+            rendered.text,
+            parse_mode=parse_mode,
+            reply_markup=rendered.reply_markup,
             link_preview_options=LinkPreviewOptions(is_disabled=True),
         )
     except RetryAfter as e:
@@ -207,12 +246,17 @@ async def _chat_blocked(db: Database, chat_id: int, error: str) -> None:
 
 
 async def run_outbox_sender(
-    bot: Bot, db: Database, *, limiter: SendLimiter, idle: float = IDLE_PAUSE
+    bot: Bot,
+    db: Database,
+    *,
+    limiter: SendLimiter,
+    idle: float = IDLE_PAUSE,
+    currency: str = "USD",
 ) -> None:
     """Deliver the outbox until cancelled, pausing briefly whenever nothing is due."""
     while True:
         try:
-            sent = await deliver_outbox(bot, db, limiter=limiter)
+            sent = await deliver_outbox(bot, db, limiter=limiter, currency=currency)
         except asyncio.CancelledError:
             raise
         except Exception:
@@ -243,7 +287,6 @@ async def sync_statuses_job(context: Context) -> None:
         bot_data.panels,
         concurrency=settings.panel_concurrency,
         health=panel_health(bot_data),
-        currency=settings.currency,
         admin_chat_ids=sorted(settings.admin_ids),
     )
     for report in reports:
@@ -268,7 +311,8 @@ def start_tracking(app: Application[Any, Any, Any, Any, BotData, Any]) -> None:
     limiter = SendLimiter()
     bot_data.resources[SEND_LIMITER] = limiter
     bot_data.resources[OUTBOX_SENDER] = asyncio.create_task(
-        run_outbox_sender(app.bot, bot_data.db, limiter=limiter), name="outbox sender"
+        run_outbox_sender(app.bot, bot_data.db, limiter=limiter, currency=settings.currency),
+        name="outbox sender",
     )
 
 

@@ -1,4 +1,8 @@
-"""Queries for the notification outbox: messages waiting to be sent, sent, or given up on.
+"""Queries for the notification outbox: notices waiting to be sent, sent, or given up on.
+
+A row holds what happened (a notice ``kind`` and its ``data``, JSON) for one chat; the sender
+renders it at send time. Rows written before notices existed (and texts a handler rendered
+itself) hold their ``text`` instead.
 
 A message is written in the same transaction as the change it announces; a ``dedupe_key``
 makes a second write of the same news a no-op. Each chat's messages go out in the order they
@@ -16,21 +20,25 @@ PENDING = "pending"
 SENT = "sent"
 FAILED = "failed"
 _COLUMNS = (
-    "id, chat_id, text, parse_mode, reply_markup, status, attempts, last_error, not_before,"
-    " created_at, sent_at, dedupe_key"
+    "id, chat_id, kind, data, text, parse_mode, reply_markup, status, attempts, last_error,"
+    " not_before, created_at, sent_at, dedupe_key"
 )
 INSERT = (
-    "INSERT INTO outbox (chat_id, text, parse_mode, reply_markup, not_before, created_at,"
-    " dedupe_key) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (dedupe_key) DO NOTHING"
+    "INSERT INTO outbox (chat_id, kind, data, text, parse_mode, reply_markup, not_before,"
+    " created_at, dedupe_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " ON CONFLICT (dedupe_key) DO NOTHING"
 )
 
 
 @dataclass(frozen=True, slots=True)
 class NewMessage:
-    """A message to queue; ``reply_markup`` is JSON text or None."""
+    """A row to queue: a notice (``kind`` and JSON ``data``) or a rendered ``text``;
+    ``reply_markup`` is JSON text or None."""
 
     chat_id: int
-    text: str
+    kind: str | None = None
+    data: str | None = None
+    text: str | None = None
     parse_mode: str | None = "HTML"
     reply_markup: str | None = None
     dedupe_key: str | None = None
@@ -47,6 +55,8 @@ async def insert(
             INSERT,
             (
                 message.chat_id,
+                message.kind,
+                message.data,
                 message.text,
                 message.parse_mode,
                 message.reply_markup,
@@ -63,7 +73,17 @@ async def insert(
 def insert_params(message: NewMessage, now: str) -> tuple[object, ...]:
     """The parameters of ``INSERT`` for one message, due at once."""
     m = message
-    return (m.chat_id, m.text, m.parse_mode, m.reply_markup, now, now, m.dedupe_key)
+    return (
+        m.chat_id,
+        m.kind,
+        m.data,
+        m.text,
+        m.parse_mode,
+        m.reply_markup,
+        now,
+        now,
+        m.dedupe_key,
+    )
 
 
 async def get(db: Database, message_id: int) -> sqlite3.Row | None:

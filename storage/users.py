@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterable
 
 from storage.db import Database, now_text
 
@@ -53,6 +54,34 @@ async def set_blocked(db: Database, user_id: int, blocked: bool) -> bool:
         db.conn.execute(
             "UPDATE users SET is_blocked = ?, updated_at = ? WHERE user_id = ?",
             (int(blocked), now_text(), user_id),
+        ) as cursor,
+    ):
+        return cursor.rowcount > 0
+
+
+async def languages_for_chats(db: Database, chat_ids: Iterable[int]) -> dict[int, str]:
+    """The language each chat's user chose, by chat ID (chats without one are left out)."""
+    wanted = sorted(set(chat_ids))
+    if not wanted:
+        return {}
+    found: dict[int, str] = {}
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start : start + 500]
+        rows = await db.fetch_all(
+            "SELECT chat_id, language FROM users WHERE language IS NOT NULL"
+            f" AND chat_id IN ({', '.join('?' for _ in chunk)})",
+            chunk,
+        )
+        found.update({int(row[0]): str(row[1]) for row in rows})
+    return found
+
+
+async def set_language(db: Database, user_id: int, language: str | None) -> bool:
+    """Remember the language a user reads; False when there is no such user."""
+    async with (
+        db.transaction(),
+        db.conn.execute(
+            "UPDATE users SET language = ? WHERE user_id = ?", (language, user_id)
         ) as cursor,
     ):
         return cursor.rowcount > 0

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import socket
 import time
 from datetime import UTC, datetime
@@ -362,16 +361,6 @@ async def test_the_fast_record_is_the_one_order_from_row_builds(tracking_shop: T
     for status, remains, start_count in [("in_progress", 10, 7), ("completed", None, None)]:
         slow = tracking._moved_on(ordering.order_from_row(row), status, remains, start_count)
         assert tracking._record(row, status, remains, start_count) == slow
-
-
-def test_the_order_button_json_is_what_json_dumps_writes() -> None:
-    for order_id in (1, 42, 10**9):
-        assert json.loads(tracking._order_button_json(order_id)) == tracking._order_button(
-            order_id
-        )
-        assert tracking._order_button_json(order_id) == json.dumps(
-            tracking._order_button(order_id)
-        )
 
 
 @pytest.mark.parametrize("old_status", [*tracking.ACTIVE_STATUSES, "completed", "partial"])

@@ -27,6 +27,7 @@ from bot.keyboards import orders as keyboards
 from bot.panels.errors import PanelError
 from bot.services import catalog, ordering, tracking
 from bot.services.ordering import OrderRecord
+from bot.texts import notifications as notification_texts
 from bot.texts import orders as texts
 
 log = logging.getLogger(__name__)
@@ -206,7 +207,6 @@ async def refresh(update: Update, context: Context) -> None:
                 bot_data.db,
                 bot_data.panels,
                 order.order_id,
-                currency=bot_data.settings.currency,
                 admin_chat_ids=bot_data.settings.admin_ids,
             )
         except PanelError as e:
@@ -258,7 +258,10 @@ async def _request(update: Update, context: Context, kind: str) -> None:
         except tracking.ActionRefused as e:
             log.info("%s of order %d refused: %s", kind, order.order_id, e)
             refused = texts.refill_refused if is_refill else texts.cancel_refused
-            notice = refused(e.message)
+            words = e.panel_words or notification_texts.request_refused(
+                e.kind, e.reason, e.order_id, e.status
+            )
+            notice = refused(words)
         except PanelError as e:
             log.warning("%s of order %d failed: %s", kind, order.order_id, e)
             refused = texts.refill_refused if is_refill else texts.cancel_refused

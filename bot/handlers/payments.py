@@ -673,7 +673,7 @@ async def _decide(
     except payments.DecisionError as e:
         if e.payment is not None:
             await _show_decision(context, e.payment, await _decider_name(context, e.payment))
-        return False, str(e)
+        return False, texts.decision_refused(e.payment_id, e.payment)
     log.info("admin %d %s payment %d", admin.id, "approved" if approve else "rejected", payment_id)
     await _show_decision(context, payment, _admin_name(update))
     return True, reply
@@ -832,7 +832,9 @@ async def refund_command(update: Update, context: Context) -> None:
     try:
         payment = await payments.check_refundable(bot_data.db, payment_id)
     except payments.RefundError as e:
-        await message.reply_text(str(e))
+        await message.reply_text(
+            texts.refund_refused(e.reason, e.payment_id, e.payment, e.balance)
+        )
         return
     assert payment.provider_payment_id is not None
     try:

@@ -71,6 +71,13 @@ def order_card_keyboard(
     return InlineKeyboardMarkup(rows)
 
 
+def open_order_keyboard(order_id: int) -> InlineKeyboardMarkup:
+    """One button under a notice that opens the order's card."""
+    return InlineKeyboardMarkup(
+        [[_button(texts.open_order_button(order_id), Action.ORDER_CARD, order_id)]]
+    )
+
+
 def open_review_keyboard(order_id: int) -> InlineKeyboardMarkup:
     """One button that opens a held order's review card."""
     return InlineKeyboardMarkup([[_button(texts.BTN_OPEN_REVIEW, Action.REVIEW_CARD, order_id)]])

@@ -31,12 +31,11 @@ import dataclasses
 import json
 import logging
 import sqlite3
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any
 
 from bot.panels.base import PanelClient
 from bot.panels.errors import (
@@ -55,6 +54,7 @@ from bot.panels.models import (
 from bot.services import notifications, wallet
 from bot.services.catalog import get_item, quote
 from bot.services.common import Page, page_window
+from bot.services.notifications import Notice, NoticeKind
 from storage import orders as order_rows
 from storage import users as user_rows
 from storage.db import Database, parse_time, time_text
@@ -134,6 +134,13 @@ class OrderRecord:
         return total_units(self.order_type, self.quantity, self.fields)
 
 
+def delivered_of(quantity: int, remains: int | None) -> int | None:
+    """Units delivered so far, or None when the panel has not said what remains."""
+    if remains is None or quantity <= 0:
+        return None
+    return quantity - min(max(remains, 0), quantity)
+
+
 def total_units(order_type: OrderType, quantity: int, fields: Mapping[str, str]) -> int | None:
     """Units an order's ``remains`` counts down from, or None when no count is knowable.
 
@@ -151,23 +158,11 @@ def total_units(order_type: OrderType, quantity: int, fields: Mapping[str, str])
     return quantity * max(runs, 1) if quantity > 0 else None
 
 
-# Given the settled order and the customer's balance after the decision, the text (HTML) to
-# queue for the customer, or None to tell them nothing.
-CustomerNotice = Callable[[OrderRecord, Decimal], str | None]
-
-# Given an order just held for review, what its customer reads (HTML), or None: nothing.
-HeldNotice = Callable[[OrderRecord], str | None]
-
-# Given an order just held for review, the admins' alert: its text (HTML) and buttons.
-HeldAlert = Callable[[OrderRecord], tuple[str, dict[str, Any] | None]]
-
-
 @dataclass(frozen=True, slots=True)
 class AdminAlerts:
-    """Who hears about an order held for review, and what they read."""
+    """Who hears about an order held for review (``ORDER_HELD_ADMIN`` notices)."""
 
     admin_ids: Collection[int]
-    render: HeldAlert
 
 
 @dataclass(frozen=True, slots=True)
@@ -393,51 +388,58 @@ async def hold_for_review(
     order_id: int,
     reason: str,
     alerts: AdminAlerts | None,
-    notify: HeldNotice | None = None,
+    *,
+    notify_customer: bool = False,
 ) -> OrderRecord | None:
     """Hold an order for an admin's review with ``reason``, and queue the admins' alert (and
-    ``notify``'s word to the customer, if any) in the same transaction."""
+    with ``notify_customer`` the customer's notice, unless they are an admin: the admins'
+    alert says it all) in the same transaction."""
     async with db.transaction():
         await order_rows.set_status(db, order_id, REVIEW, error=reason)
         order = await get_order(db, order_id)
         if order is not None and alerts is not None:
             await _queue_held_alert(db, order, alerts)
-        text = None if order is None or notify is None else notify(order)
-        if order is not None and text is not None:
-            await notifications.enqueue(
+        admins = () if alerts is None else alerts.admin_ids
+        if order is not None and notify_customer and order.user_id not in admins:
+            await notifications.queue_notice(
                 db,
-                order.chat_id,
-                text,
-                dedupe_key=f"order:{order_id}:held:{time_text(order.updated_at)}",
+                Notice(
+                    order.chat_id,
+                    NoticeKind.ORDER_HELD,
+                    {"order": order},
+                    f"order:{order_id}:held:{time_text(order.updated_at)}",
+                ),
             )
     return order
 
 
 async def _queue_held_alert(db: Database, order: OrderRecord, alerts: AdminAlerts) -> None:
-    text, markup = alerts.render(order)
     for admin_id in sorted(alerts.admin_ids):
-        await notifications.enqueue(
+        await notifications.queue_notice(
             db,
-            admin_id,
-            text,
-            reply_markup=markup,
-            dedupe_key=f"admin:{admin_id}:order:{order.order_id}:held:"
-            f"{time_text(order.updated_at)}",
+            Notice(
+                admin_id,
+                NoticeKind.ORDER_HELD_ADMIN,
+                {"order": order},
+                f"admin:{admin_id}:order:{order.order_id}:held:{time_text(order.updated_at)}",
+            ),
         )
 
 
 async def hold_interrupted_placements(
-    db: Database, alerts: AdminAlerts | None, notify: HeldNotice | None = None
+    db: Database, alerts: AdminAlerts | None, *, notify_customer: bool = False
 ) -> list[OrderRecord]:
     """Send to review every order a previous process left "placing", telling the admins
-    and, through ``notify``, the customer (who saw no answer to their Confirm).
+    and, with ``notify_customer``, the customer (who saw no answer to their Confirm).
 
     Call it at start, before this process places anything: the process that sent those
     ``add`` requests is gone, so whether the panel has them is unknown.
     """
     held: list[OrderRecord] = []
     for row in await order_rows.with_status(db, [PLACING]):
-        order = await hold_for_review(db, int(row["order_id"]), INTERRUPTED, alerts, notify)
+        order = await hold_for_review(
+            db, int(row["order_id"]), INTERRUPTED, alerts, notify_customer=notify_customer
+        )
         if order is not None:
             log.warning(
                 "order %d was left placing by a previous run: held for review", order.order_id
@@ -492,15 +494,15 @@ async def resolve_review(
     *,
     panel_order_id: str | None,
     admin_id: int,
-    notify: CustomerNotice | None = None,
+    notify_customer: bool = False,
 ) -> OrderRecord:
     """Settle an order held for review: the panel's order ID makes it pending (no longer
     "not found", its error cleared), None fails it and refunds the customer.
 
-    ``notify`` gives the customer's notice; it is queued in the same transaction as the
-    decision, so both land or neither does. Raises ``ReviewError`` for an order not under
-    review, and ``PanelOrderIdTaken`` (a ``ReviewError``) when another order of the same
-    panel already has that panel order ID.
+    With ``notify_customer`` the customer's notice (with their balance after the decision)
+    is queued in the same transaction as the decision, so both land or neither does.
+    Raises ``ReviewError`` for an order not under review, and ``PanelOrderIdTaken`` (a
+    ``ReviewError``) when another order of the same panel already has that panel order ID.
     """
     panel_order_id = (panel_order_id or "").strip() or None
     async with db.transaction():
@@ -539,16 +541,18 @@ async def resolve_review(
         order = await get_order(db, order_id)
         if order is None:  # pragma: no cover - the row was read above
             raise ReviewError(f"there is no order #{order_id}")
-        if notify is not None:
-            text = notify(order, await wallet.get_balance(db, order.user_id))
-            if text is not None:
-                await notifications.enqueue(
-                    db,
+        if notify_customer:
+            placed = panel_order_id is not None
+            await notifications.queue_notice(
+                db,
+                Notice(
                     order.chat_id,
-                    text,
+                    NoticeKind.REVIEW_PLACED if placed else NoticeKind.REVIEW_FAILED,
+                    {"order": order, "balance": await wallet.get_balance(db, order.user_id)},
                     # One notice per decision: an order can come back to review later.
-                    dedupe_key=f"review:{order_id}:{order.status}:{time_text(order.updated_at)}",
-                )
+                    f"review:{order_id}:{order.status}:{time_text(order.updated_at)}",
+                ),
+            )
     log.info(
         "admin %d resolved order %d: %s",
         admin_id,

@@ -19,16 +19,21 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_DOWN, Decimal
-from typing import Any
+from enum import StrEnum
 
-from bot.callbacks import Action, encode
 from bot.panels.base import PanelClient
 from bot.panels.errors import PanelError
 from bot.panels.models import OrderStatus, OrderStatusInfo, OrderType, RequestStatus, chunked
 from bot.services import notifications
 from bot.services.catalog import CatalogItem, get_item
-from bot.services.ordering import OrderRecord, get_order, order_from_row, total_units
-from bot.texts import notifications as texts
+from bot.services.notifications import Notice, NoticeKind
+from bot.services.ordering import (
+    OrderRecord,
+    delivered_of,
+    get_order,
+    order_from_row,
+    total_units,
+)
 from storage import events as event_rows
 from storage import outbox as outbox_rows
 from storage import requests as request_rows
@@ -133,13 +138,36 @@ class ServiceRequest:
     updated_at: datetime
 
 
-class ActionRefused(Exception):
-    """A refill or cancel cannot be done; ``message`` says why (the panel's words if it
-    refused)."""
+class Refusal(StrEnum):
+    """Why a refill or cancel cannot be done."""
 
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+    NO_SUCH_ORDER = "no_such_order"
+    SERVICE_GONE = "service_gone"
+    NOT_OFFERED = "not_offered"
+    NOT_YET = "not_yet"  # a refill before the order is completed
+    TOO_LATE = "too_late"  # a cancel after the order ended
+    PANEL_REFUSED = "panel_refused"
+
+
+class ActionRefused(Exception):
+    """A refill or cancel cannot be done: ``reason``, with the order's ``status`` and the
+    panel's own words (``panel_words``) when they explain it."""
+
+    def __init__(
+        self,
+        kind: str,
+        reason: Refusal,
+        order_id: int,
+        *,
+        status: str | None = None,
+        panel_words: str | None = None,
+    ) -> None:
+        super().__init__(f"{kind} of order #{order_id}: {reason.value} {panel_words or ''}")
+        self.kind = kind
+        self.reason = reason
+        self.order_id = order_id
+        self.status = status
+        self.panel_words = panel_words
 
 
 class PanelHealth:
@@ -188,7 +216,6 @@ async def sync_statuses(
     *,
     concurrency: int = 4,
     health: PanelHealth | None = None,
-    currency: str = "USD",
     admin_chat_ids: Iterable[int] = (),
 ) -> list[PanelSyncReport]:
     """Ask every panel about its orders that can still change and apply what changed."""
@@ -199,7 +226,7 @@ async def sync_statuses(
         if health is not None and health.should_skip(name, started):
             return PanelSyncReport(name, 0, 0, 0, True, "backed off after failures")
         try:
-            report = await _sync_panel(db, name, client, max(1, concurrency), currency, admins)
+            report = await _sync_panel(db, name, client, max(1, concurrency), admins)
         except Exception as e:
             # A bug or a database error on one panel must not stop the others.
             log.exception("status sync of panel %s failed", name)
@@ -220,7 +247,6 @@ async def _sync_panel(
     name: str,
     client: PanelClient,
     concurrency: int,
-    currency: str,
     admins: tuple[int, ...],
 ) -> PanelSyncReport:
     active = await tracking_rows.active_orders(db, name, ACTIVE_STATUSES)
@@ -251,7 +277,7 @@ async def _sync_panel(
                 for _, answer in taken:
                     infos.update(answer)
                 # Not "changed += await ...": that would read the total before the await.
-                applied = await _apply_answers(db, name, asked, infos, currency, admins)
+                applied = await _apply_answers(db, name, asked, infos, admins)
                 changed += applied
                 checked += len(asked)
         finally:
@@ -289,7 +315,6 @@ async def refresh_order(
     panels: Mapping[str, PanelClient],
     order_id: int,
     *,
-    currency: str = "USD",
     admin_chat_ids: Iterable[int] = (),
 ) -> OrderRecord:
     """Ask the panel about one order now (the Refresh button) and apply what changed.
@@ -315,7 +340,7 @@ async def refresh_order(
     )
     info = await client.order_status(known.panel_order_id)
     await _apply_answers(
-        db, client.name, [known], {known.panel_order_id: info}, currency, tuple(admin_chat_ids)
+        db, client.name, [known], {known.panel_order_id: info}, tuple(admin_chat_ids)
     )
     order = await get_order(db, order_id)
     if order is None:  # pragma: no cover - orders are never deleted
@@ -356,7 +381,6 @@ async def _apply_answers(
     panel: str,
     asked: Sequence[tracking_rows.ActiveOrder],
     infos: Mapping[str, OrderStatusInfo],
-    currency: str,
     admins: tuple[int, ...],
 ) -> int:
     """Write what one panel answer changed, in one transaction; return how many changed.
@@ -392,7 +416,7 @@ async def _apply_answers(
             row = rows.get(known.order_id)
             if row is None or row["panel_order_id"] != known.panel_order_id:
                 continue
-            change = _change_for(row, info, admins, currency)
+            change = _change_for(row, info, admins)
             if change is not None:
                 changes.append(change)
         refunds = await _refunds_due(db, [c.after for c in changes if c.refund > 0])
@@ -409,19 +433,19 @@ async def _apply_answers(
             if change.news or refund is not None:
                 after = change.after
                 news.append(
-                    outbox_rows.NewMessage(
-                        after.chat_id,
-                        texts.order_status(
-                            after,
-                            refund=refund,
-                            balance=balance,
-                            currency=currency,
-                            settled_by_shop=change.unsettled,
-                            canceled_by_customer=after.order_id in asked_to_cancel,
-                        ),
-                        notifications.HTML,
-                        _order_button_json(after.order_id),
-                        _news_key(after),
+                    notifications.new_row(
+                        Notice(
+                            after.chat_id,
+                            NoticeKind.ORDER_STATUS,
+                            {
+                                "order": after,
+                                "refund": refund,
+                                "balance": balance,
+                                "settled_by_shop": change.unsettled,
+                                "canceled_by_customer": after.order_id in asked_to_cancel,
+                            },
+                            _news_key(after),
+                        )
                     )
                 )
         changed = {c.update.order_id for c in changes}
@@ -455,7 +479,7 @@ def _log_change(change: _Change) -> None:
 
 
 def _change_for(
-    row: sqlite3.Row, info: OrderStatusInfo, admins: tuple[int, ...], currency: str = "USD"
+    row: sqlite3.Row, info: OrderStatusInfo, admins: tuple[int, ...]
 ) -> _Change | None:
     """Work out one order's change from the panel's answer; None when nothing changed.
 
@@ -511,20 +535,26 @@ def _change_for(
     if settled_by_shop and old_status != status and after.charged:
         # Nothing follows automatically, so what the admins settle may have changed.
         messages = [
-            notifications.new_message(
-                admin,
-                texts.admin_settled_partial_moved(after, currency),
-                dedupe_key=f"admin:{admin}:order:{order_id}:settled:{status}",
+            notifications.new_row(
+                Notice(
+                    admin,
+                    NoticeKind.SETTLED_PARTIAL_MOVED_ADMIN,
+                    {"order": after},
+                    f"admin:{admin}:order:{order_id}:settled:{status}",
+                )
             )
             for admin in admins
         ]
     elif unsettled and old_status != status:
         # No share can be counted (a package, a subscription, no remains): admins settle it.
         messages = [
-            notifications.new_message(
-                admin,
-                texts.admin_partial_unsettled(after, currency),
-                dedupe_key=f"admin:{admin}:order:{order_id}:partial",
+            notifications.new_row(
+                Notice(
+                    admin,
+                    NoticeKind.PARTIAL_UNSETTLED_ADMIN,
+                    {"order": after},
+                    f"admin:{admin}:order:{order_id}:partial",
+                )
             )
             for admin in admins
         ]
@@ -559,19 +589,23 @@ def _lost(row: sqlite3.Row, info: OrderStatusInfo, admins: tuple[int, ...]) -> _
     order_id = before.order_id
     panel_words = info.error or "Incorrect order ID"
     warnings = [
-        notifications.new_message(
-            before.chat_id,
-            texts.order_not_found(before),
-            reply_markup=_order_button(order_id),
-            dedupe_key=f"order:{order_id}:not_found:{row['updated_at']}",
+        notifications.new_row(
+            Notice(
+                before.chat_id,
+                NoticeKind.ORDER_NOT_FOUND,
+                {"order": before},
+                f"order:{order_id}:not_found:{row['updated_at']}",
+            )
         )
     ]
     warnings += [
-        notifications.new_message(
-            admin,
-            texts.admin_order_not_found(before, panel_words),
-            reply_markup=_review_button(order_id),
-            dedupe_key=f"admin:{admin}:order:{order_id}:not_found:{row['updated_at']}",
+        notifications.new_row(
+            Notice(
+                admin,
+                NoticeKind.ORDER_NOT_FOUND_ADMIN,
+                {"order": before, "panel_words": panel_words},
+                f"admin:{admin}:order:{order_id}:not_found:{row['updated_at']}",
+            )
         )
         for admin in admins
     ]
@@ -693,7 +727,7 @@ def _is_news(
 
 def _progress_step(quantity: int, remains: int | None) -> int:
     """Which quarter of the order has been delivered (0 to PROGRESS_STEPS - 1)."""
-    delivered = texts.delivered_of(quantity, remains)
+    delivered = delivered_of(quantity, remains)
     if delivered is None or quantity <= 0:
         return 0
     return min(delivered * PROGRESS_STEPS // quantity, PROGRESS_STEPS - 1)
@@ -744,39 +778,6 @@ async def _refunds_due(
         )
         paid.append((refund, balance))
     return paid
-
-
-def _order_button(order_id: int) -> dict[str, Any]:
-    return {
-        "inline_keyboard": [
-            [
-                {
-                    "text": texts.open_order_button(order_id),
-                    "callback_data": encode(Action.ORDER_CARD, order_id),
-                }
-            ]
-        ]
-    }
-
-
-def _review_button(order_id: int) -> dict[str, Any]:
-    return {
-        "inline_keyboard": [
-            [
-                {
-                    "text": texts.OPEN_REVIEW_BUTTON,
-                    "callback_data": encode(Action.REVIEW_CARD, order_id),
-                }
-            ]
-        ]
-    }
-
-
-def _order_button_json(order_id: int) -> str:
-    """``json.dumps(_order_button(order_id))``, written out: sync does it for every message."""
-    text = json.dumps(texts.open_order_button(order_id))
-    data = json.dumps(encode(Action.ORDER_CARD, order_id))
-    return f'{{"inline_keyboard": [[{{"text": {text}, "callback_data": {data}}}]]}}'
 
 
 async def order_history(db: Database, order_id: int) -> list[OrderEvent]:
@@ -855,7 +856,7 @@ async def _request_action(
 ) -> ServiceRequest:
     order = await get_order(db, order_id)
     if order is None or order.user_id != user_id:
-        raise ActionRefused(f"There is no order #{order_id} of yours.")
+        raise ActionRefused(kind, Refusal.NO_SUCH_ORDER, order_id)
     client = panels.get(order.panel)
     actions = available_actions(order, await get_item(db, order.item_id), client)
     allowed = actions.can_refill if kind == "refill" else actions.can_cancel
@@ -871,7 +872,7 @@ async def _request_action(
         if existing is not None:
             return _request(kind, existing)
         if client is None or order.panel_order_id is None or not allowed:
-            raise ActionRefused(_refusal(kind, order, client))
+            raise _refusal(kind, order, client)
         request_id = await request_rows.insert(
             db, kind, order_id=order_id, panel=order.panel, status=SENDING
         )
@@ -884,25 +885,29 @@ async def _request_action(
     if row is None:  # pragma: no cover - requests are never deleted
         raise LookupError(f"the {kind} request {request_id} vanished")
     if status == REJECTED:
-        raise ActionRefused(error or f"The panel refused the {kind}.")
+        raise ActionRefused(kind, Refusal.PANEL_REFUSED, order_id, panel_words=error)
     return _request(kind, row)
 
 
-def _refusal(kind: str, order: OrderRecord, client: PanelClient | None) -> str:
-    label = texts.status_label(order.status).lower()
+def _refusal(kind: str, order: OrderRecord, client: PanelClient | None) -> ActionRefused:
+    """Why the order card's refill or cancel cannot be done now."""
+
+    def refused(reason: Refusal) -> ActionRefused:
+        return ActionRefused(kind, reason, order.order_id, status=order.status)
+
     if client is None:
-        return "This service is not available any more."
+        return refused(Refusal.SERVICE_GONE)
     if kind == "refill":
         if not client.capabilities.refill:
-            return "This service does not offer refills."
+            return refused(Refusal.NOT_OFFERED)
         if order.status not in (OrderStatus.COMPLETED.value, OrderStatus.PARTIAL.value):
-            return f"A refill is possible once the order is completed (it is {label})."
-        return "This service does not offer refills."
+            return refused(Refusal.NOT_YET)
+        return refused(Refusal.NOT_OFFERED)
     if not client.capabilities.cancel:
-        return "This service does not offer cancellation."
+        return refused(Refusal.NOT_OFFERED)
     if order.status not in ACTIVE_STATUSES:
-        return f"This order can no longer be canceled (it is {label})."
-    return "This service does not offer cancellation."
+        return refused(Refusal.TOO_LATE)
+    return refused(Refusal.NOT_OFFERED)
 
 
 async def _send_request(
@@ -985,12 +990,14 @@ async def _sync_request_kind(db: Database, name: str, client: PanelClient, kind:
             # one cancel, one message.
             done_cancel = kind == "cancel" and status is RequestStatus.COMPLETED
             if order is not None and status.is_final and not done_cancel:
-                await notifications.enqueue(
+                await notifications.queue_notice(
                     db,
-                    order.chat_id,
-                    texts.request_update(kind, order.order_id, status.value),
-                    reply_markup=_order_button(order.order_id),
-                    dedupe_key=f"{kind}:{row['id']}:{status.value}",
+                    Notice(
+                        order.chat_id,
+                        NoticeKind.REQUEST_UPDATE,
+                        {"kind": kind, "order_id": order.order_id, "status": status.value},
+                        f"{kind}:{row['id']}:{status.value}",
+                    ),
                 )
         changed += 1
     return changed

@@ -15,6 +15,7 @@ from html import escape
 from typing import TYPE_CHECKING
 
 from bot.panels.models import Field
+from bot.services.ordering import delivered_of
 from bot.texts import notifications as notification_texts
 from bot.texts.fit import MAX_MESSAGE, clip, fit
 from bot.texts.supplier import customer_reason
@@ -45,6 +46,7 @@ BTN_NEXT = "▶"
 BTN_MARK_PLACED = "✅ Mark placed"
 BTN_MARK_FAILED = "❌ Mark failed (refund)"
 BTN_OPEN_REVIEW = notification_texts.OPEN_REVIEW_BUTTON
+open_order_button = notification_texts.open_order_button
 
 # ---------------------------------------------------------------- statuses
 
@@ -93,7 +95,7 @@ def moment(when: datetime) -> str:
 
 def progress_bar(quantity: int, remains: int | None) -> str | None:
     """Draw delivery progress as the notifications do, or None when nothing is measured."""
-    delivered = notification_texts.delivered_of(quantity, remains)
+    delivered = delivered_of(quantity, remains)
     if delivered is None:
         return None
     return notification_texts.progress_bar(delivered, quantity)

@@ -17,8 +17,8 @@ from bot.panels.registry import make_client
 from bot.panels.sandbox import CatalogService, SandboxPanel
 from bot.services import catalog, ordering, tracking, users, wallet
 from bot.services.ordering import OrderRecord, PlacementKind
-from storage import outbox as outbox_rows
 from storage.db import Database
+from tests.fakes.outbox import queued_texts
 
 CUSTOMER = 1001
 ADMIN_CHAT = 42
@@ -108,7 +108,7 @@ class Tracking:
 
     async def messages(self, chat_id: int = CUSTOMER) -> list[str]:
         """Texts queued for a chat, oldest first."""
-        return [str(row["text"]) for row in await outbox_rows.for_chat(self.db, chat_id)]
+        return await queued_texts(self.db, chat_id)
 
     def status_requests(self) -> list[object]:
         return [r for r in self.sandbox.requests if r.action.lower() in ("status", "gettaskstat")]

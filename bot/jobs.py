@@ -22,8 +22,9 @@ from telegram import Bot, InlineKeyboardMarkup, LinkPreviewOptions
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 
 from bot import notices
-from bot.services import notifications, tracking, users
+from bot.services import notifications, panel_requests, status_sync, users
 from bot.services.notifications import OutboxMessage
+from bot.services.panel_health import PanelHealth
 from storage import outbox as outbox_rows
 from storage import users as user_rows
 from storage.db import Database
@@ -270,11 +271,11 @@ async def run_outbox_sender(
 # --------------------------------------------------------------------------- JobQueue wiring
 
 
-def panel_health(bot_data: BotData) -> tracking.PanelHealth:
+def panel_health(bot_data: BotData) -> PanelHealth:
     """The panels' backoff state, kept for the application's lifetime."""
     health = bot_data.resources.get(PANEL_HEALTH)
-    if not isinstance(health, tracking.PanelHealth):
-        health = bot_data.resources[PANEL_HEALTH] = tracking.PanelHealth()
+    if not isinstance(health, PanelHealth):
+        health = bot_data.resources[PANEL_HEALTH] = PanelHealth()
     return health
 
 
@@ -282,7 +283,7 @@ async def sync_statuses_job(context: Context) -> None:
     """Sync order statuses, then refill and cancel statuses, with every panel (repeating)."""
     bot_data = context.bot_data
     settings = bot_data.settings
-    reports = await tracking.sync_statuses(
+    reports = await status_sync.sync_statuses(
         bot_data.db,
         bot_data.panels,
         concurrency=settings.panel_concurrency,
@@ -292,7 +293,7 @@ async def sync_statuses_job(context: Context) -> None:
     for report in reports:
         if report.error and not report.skipped:
             log.warning("status sync of %s: %s", report.panel, report.error)
-    await tracking.sync_requests(bot_data.db, bot_data.panels)
+    await panel_requests.sync_requests(bot_data.db, bot_data.panels)
 
 
 def start_tracking(app: Application[Any, Any, Any, Any, BotData, Any]) -> None:

@@ -20,13 +20,13 @@ from bot.keyboards import orders as order_keyboards
 from bot.keyboards import payments as payment_keyboards
 from bot.panels.models import OrderType
 from bot.services.notifications import NoticeKind
-from bot.services.ordering import OrderRecord
 from bot.services.payments import Origin, Payment, Provider, State
 from bot.texts import notifications as texts
 from bot.texts import ordering as ordering_texts
 from bot.texts import orders as order_texts
 from bot.texts import payments as payment_texts
 from storage.db import parse_time
+from storage.orders import OrderRecord, OrderState
 
 DEFAULT_LANGUAGE = "en"
 Data = Mapping[str, Any]
@@ -68,7 +68,7 @@ def order_from_data(data: Data) -> OrderRecord:
         price=Decimal(str(data["price"])),
         cost=Decimal(str(data["cost"])),
         charged=bool(data["charged"]),
-        status=str(data["status"]),
+        status=OrderState(data["status"]),
         remains=None if data["remains"] is None else int(data["remains"]),
         start_count=None if data["start_count"] is None else int(data["start_count"]),
         created_at=parse_time(str(data["created_at"])),

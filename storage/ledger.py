@@ -8,6 +8,7 @@ floating point).
 from __future__ import annotations
 
 import sqlite3
+from dataclasses import dataclass
 from decimal import Decimal
 
 from storage.db import Database, money_text, now_text
@@ -17,6 +18,42 @@ _COLUMNS = (
     " payment_id"
 )
 ZERO = Decimal(0)
+REFUND = "refund"
+# The one statement that writes the ledger (``append`` for one entry, status sync's refunds
+# for many at once).
+INSERT = (
+    "INSERT INTO ledger (user_id, amount, balance_after, kind, reason, order_id, admin_id,"
+    " created_at, payment_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class NewEntry:
+    """A ledger entry to write: a signed amount, its kind and why."""
+
+    user_id: int
+    amount: Decimal
+    kind: str
+    reason: str
+    order_id: int | None = None
+    admin_id: int | None = None
+    payment_id: int | None = None
+
+
+def insert_params(entry: NewEntry, balance_after: Decimal, now: str) -> tuple[object, ...]:
+    """The parameters of ``INSERT`` for one entry leaving ``balance_after``."""
+    e = entry
+    return (
+        e.user_id,
+        money_text(e.amount),
+        money_text(balance_after),
+        e.kind,
+        e.reason,
+        e.order_id,
+        e.admin_id,
+        now,
+        e.payment_id,
+    )
 
 
 async def balance(db: Database, user_id: int) -> Decimal:
@@ -43,21 +80,8 @@ async def append(
     """Add one entry, computing the balance after it inside the same transaction."""
     async with db.transaction():
         after = await balance(db, user_id) + amount
-        async with db.conn.execute(
-            f"INSERT INTO ledger ({_COLUMNS.partition(', ')[2]})"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                user_id,
-                money_text(amount),
-                money_text(after),
-                kind,
-                reason,
-                order_id,
-                admin_id,
-                now_text(),
-                payment_id,
-            ),
-        ) as cursor:
+        entry = NewEntry(user_id, amount, kind, reason, order_id, admin_id, payment_id)
+        async with db.conn.execute(INSERT, insert_params(entry, after, now_text())) as cursor:
             entry_id = cursor.lastrowid
         rows = await db.fetch_all(f"SELECT {_COLUMNS} FROM ledger WHERE entry_id = ?", (entry_id,))
     return next(iter(rows))

@@ -12,7 +12,7 @@ import pytest
 from bot.panels.base import PanelConfig
 from bot.panels.models import OrderRequest, OrderType
 from bot.panels.registry import make_client
-from bot.services import catalog, ordering, tracking, users, wallet
+from bot.services import catalog, ordering, status_sync, users, wallet
 from bot.services.catalog import CatalogItem
 from bot.services.notifications import message_from_row
 from bot.services.ordering import PlacementKind
@@ -345,7 +345,7 @@ async def test_an_order_the_panel_lost_is_placed_again_under_its_own_id(
     assert placed.order is not None and placed.order.panel_order_id is not None
     panel_id = placed.order.panel_order_id
     shop.sandbox.forget_order(panel_id)
-    await tracking.sync_statuses(shop.db, shop.panels)
+    await status_sync.sync_statuses(shop.db, shop.panels)
     [lost] = await ordering.orders_for_review(shop.db)
     assert (lost.status, lost.not_found, lost.error) == ("review", True, "Incorrect order ID")
 

@@ -30,8 +30,9 @@ from bot.callbacks import Action, ForgedCallback, decode, pattern
 from bot.context import BotData, Context
 from bot.keyboards import orders as keyboards
 from bot.services import ordering, users
-from bot.services.ordering import AdminAlerts, OrderRecord
+from bot.services.ordering import AdminAlerts
 from bot.texts import orders as texts
+from storage.orders import OrderRecord
 
 log = logging.getLogger(__name__)
 

@@ -12,7 +12,7 @@ from bot.texts import orders as texts
 
 if TYPE_CHECKING:
     from bot.services.common import Page
-    from bot.services.ordering import OrderRecord
+    from storage.orders import OrderRecord
 
 ORDERS_PER_PAGE = 8
 

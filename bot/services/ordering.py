@@ -49,7 +49,6 @@ from bot.panels.models import (
     OrderRequest,
     OrderStatus,
     OrderType,
-    parse_int,
 )
 from bot.services import notifications, wallet
 from bot.services.catalog import get_item, quote
@@ -57,13 +56,14 @@ from bot.services.common import Page, page_window
 from bot.services.notifications import Notice, NoticeKind
 from storage import orders as order_rows
 from storage import users as user_rows
-from storage.db import Database, parse_time, time_text
+from storage.db import Database, time_text
+from storage.orders import OrderRecord, OrderState
 
 log = logging.getLogger(__name__)
 
-PLACING = "placing"
-REVIEW = "review"
-FAILED = "failed"
+PLACING = OrderState.PLACING
+REVIEW = OrderState.REVIEW
+FAILED = OrderState.FAILED
 # An order still "placing" this long after it was written was interrupted (a crash or a
 # shutdown mid-request): its outcome is unknown, so it goes to review like a timeout.
 STALE_PLACING_AFTER = timedelta(minutes=10)
@@ -99,63 +99,11 @@ def refusal_of(error: PanelError) -> Refusal:
     return Refusal.SUPPLIER
 
 
-@dataclass(frozen=True, slots=True)
-class OrderRecord:
-    """An order as we keep it: what was sent, what it cost, where it stands."""
-
-    order_id: int
-    user_id: int
-    chat_id: int
-    panel: str
-    panel_order_id: str | None
-    item_id: int
-    service_id: str
-    service_name: str
-    order_type: OrderType
-    link: str | None
-    quantity: int
-    fields: dict[str, str]
-    price: Decimal
-    cost: Decimal
-    charged: bool
-    status: str
-    remains: int | None
-    start_count: int | None
-    created_at: datetime
-    updated_at: datetime
-    # Why the order is held or failed: the panel's words or what went wrong while placing.
-    error: str | None = None
-    # The panel answered that it does not know the order's ID (it is held for review).
-    not_found: bool = False
-
-    @property
-    def total_units(self) -> int | None:
-        """Units the panel counts ``remains`` against, or None when no count is knowable."""
-        return total_units(self.order_type, self.quantity, self.fields)
-
-
 def delivered_of(quantity: int, remains: int | None) -> int | None:
     """Units delivered so far, or None when the panel has not said what remains."""
     if remains is None or quantity <= 0:
         return None
     return quantity - min(max(remains, 0), quantity)
-
-
-def total_units(order_type: OrderType, quantity: int, fields: Mapping[str, str]) -> int | None:
-    """Units an order's ``remains`` counts down from, or None when no count is knowable.
-
-    A drip-feed delivers ``quantity`` every run. Packages and subscriptions have no total
-    that panels agree on (a package's remains may count lines, or the one package), so a
-    partial one is never refunded by arithmetic: an admin settles it.
-    """
-    if order_type in (
-        OrderType.PACKAGE,
-        OrderType.CUSTOM_COMMENTS_PACKAGE,
-        OrderType.SUBSCRIPTIONS,
-    ):
-        return None
-    runs = parse_int(fields.get("runs")) or 1
-    return quantity * max(runs, 1) if quantity > 0 else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,35 +143,6 @@ class PanelOrderIdTaken(ReviewError):
         self.panel = panel
         self.panel_order_id = panel_order_id
         self.holder = holder
-
-
-def order_from_row(row: sqlite3.Row) -> OrderRecord:
-    """Build an ``OrderRecord`` from an orders row."""
-    fields = json.loads(row["fields"])
-    return OrderRecord(
-        order_id=int(row["order_id"]),
-        user_id=int(row["user_id"]),
-        chat_id=int(row["chat_id"]),
-        panel=str(row["panel"]),
-        panel_order_id=None if row["panel_order_id"] is None else str(row["panel_order_id"]),
-        item_id=int(row["item_id"]),
-        service_id=str(row["service_id"]),
-        service_name=str(row["service_name"]),
-        order_type=OrderType(row["order_type"]),
-        link=None if row["link"] is None else str(row["link"]),
-        quantity=int(row["quantity"]),
-        fields={str(k): str(v) for k, v in fields.items()},
-        price=Decimal(row["price"]),
-        cost=Decimal(row["cost"]),
-        charged=bool(row["charged"]),
-        status=str(row["status"]),
-        remains=None if row["remains"] is None else int(row["remains"]),
-        start_count=None if row["start_count"] is None else int(row["start_count"]),
-        created_at=parse_time(row["created_at"]),
-        updated_at=parse_time(row["updated_at"]),
-        error=None if row["error"] is None else str(row["error"]),
-        not_found=bool(row["not_found"]),
-    )
 
 
 async def place_order(
@@ -436,9 +355,9 @@ async def hold_interrupted_placements(
     ``add`` requests is gone, so whether the panel has them is unknown.
     """
     held: list[OrderRecord] = []
-    for row in await order_rows.with_status(db, [PLACING]):
+    for placing in await order_rows.with_status(db, [PLACING]):
         order = await hold_for_review(
-            db, int(row["order_id"]), INTERRUPTED, alerts, notify_customer=notify_customer
+            db, placing.order_id, INTERRUPTED, alerts, notify_customer=notify_customer
         )
         if order is not None:
             log.warning(
@@ -448,8 +367,7 @@ async def hold_interrupted_placements(
     return held
 
 
-async def _duplicate(db: Database, existing: sqlite3.Row, user_id: int) -> PlacementResult:
-    order = order_from_row(existing)
+async def _duplicate(db: Database, order: OrderRecord, user_id: int) -> PlacementResult:
     # An idempotency key is never shared between customers; if it is, show nothing.
     shown = order if order.user_id == user_id else None
     return PlacementResult(
@@ -462,8 +380,7 @@ async def _duplicate(db: Database, existing: sqlite3.Row, user_id: int) -> Place
 
 async def get_order(db: Database, order_id: int) -> OrderRecord | None:
     """The order with this local number, or None."""
-    row = await order_rows.get(db, order_id)
-    return None if row is None else order_from_row(row)
+    return await order_rows.get(db, order_id)
 
 
 async def list_user_orders(
@@ -473,7 +390,7 @@ async def list_user_orders(
     total = await order_rows.count_for_user(db, user_id)
     page, pages, offset = page_window(total, page, page_size)
     rows = await order_rows.for_user(db, user_id, offset, page_size)
-    return Page([order_from_row(row) for row in rows], page, pages, total)
+    return Page(rows, page, pages, total)
 
 
 def _stale_placing_cutoff() -> str:
@@ -484,8 +401,7 @@ async def orders_for_review(db: Database) -> list[OrderRecord]:
     """Orders whose outcome is unknown: held for review, or interrupted while placing."""
     held = await order_rows.with_status(db, [REVIEW])
     stale = await order_rows.with_status(db, [PLACING], updated_before=_stale_placing_cutoff())
-    rows = sorted([*held, *stale], key=lambda row: int(row["order_id"]))
-    return [order_from_row(row) for row in rows]
+    return sorted([*held, *stale], key=lambda order: order.order_id)
 
 
 async def resolve_review(
@@ -506,15 +422,15 @@ async def resolve_review(
     """
     panel_order_id = (panel_order_id or "").strip() or None
     async with db.transaction():
-        row = await order_rows.get(db, order_id)
-        if row is None:
+        held = await order_rows.get(db, order_id)
+        if held is None:
             raise ReviewError(f"there is no order #{order_id}")
-        status = str(row["status"])
-        stale_placing = status == PLACING and str(row["updated_at"]) < _stale_placing_cutoff()
+        status = held.status
+        stale_placing = status == PLACING and time_text(held.updated_at) < _stale_placing_cutoff()
         if status != REVIEW and not stale_placing:
             raise ReviewError(f"order #{order_id} is {status}, not waiting for review")
         if panel_order_id is not None:
-            panel = str(row["panel"])
+            panel = held.panel
             # Checked inside the transaction, so no other write can slip in between.
             holder = await order_rows.holder_of_panel_order_id(db, panel, panel_order_id)
             if holder is not None and holder != order_id:
@@ -529,11 +445,11 @@ async def resolve_review(
             )
         else:
             await order_rows.set_status(db, order_id, FAILED, error="not placed (admin review)")
-            if row["charged"]:
+            if held.charged:
                 await wallet.refund(
                     db,
-                    int(row["user_id"]),
-                    Decimal(row["price"]),
+                    held.user_id,
+                    held.price,
                     reason=f"order #{order_id} was not placed",
                     order_id=order_id,
                     admin_id=admin_id,

@@ -39,9 +39,6 @@ class LedgerEntry:
     created_at: datetime
 
 
-KINDS = frozenset({"credit", "debit", "order", "refund", "payment", "payment_refund"})
-
-
 def entry_from_row(row: sqlite3.Row) -> LedgerEntry:
     """Build a ``LedgerEntry`` from a ledger row."""
     return LedgerEntry(

@@ -15,7 +15,7 @@ from bot.texts.fit import clip
 from bot.texts.supplier import customer_reason
 
 if TYPE_CHECKING:
-    from bot.services.ordering import OrderRecord
+    from storage.orders import OrderRecord
 
 CENT = Decimal("0.01")
 BAR_WIDTH = 10
@@ -72,7 +72,7 @@ OPEN_REVIEW_BUTTON = "🔎 Open review card"
 
 
 def request_refused(kind: str, reason: str, order_id: int, status: str | None) -> str:
-    """Say why a refill or cancel cannot be done (``reason`` a ``tracking.Refusal``)."""
+    """Say why a refill or cancel cannot be done (``reason`` a ``panel_requests.Refusal``)."""
     label = status_label(status or "").lower()
     if reason == "no_such_order":
         return f"There is no order #{order_id} of yours."

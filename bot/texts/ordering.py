@@ -13,7 +13,7 @@ from bot.texts.supplier import customer_reason
 if TYPE_CHECKING:
     from bot.order_form import Step
     from bot.services.catalog import CatalogItem, CategoryInfo
-    from bot.services.ordering import OrderRecord
+    from storage.orders import OrderRecord
 
 CENT = Decimal("0.01")
 # How much of a panel's (or a user's) text each screen shows, in UTF-16 units: with these the

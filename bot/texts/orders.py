@@ -22,8 +22,9 @@ from bot.texts.supplier import customer_reason
 
 if TYPE_CHECKING:
     from bot.services.common import Page
-    from bot.services.ordering import OrderRecord
-    from bot.services.tracking import OrderEvent, ServiceRequest
+    from storage.events import OrderEvent
+    from storage.orders import OrderRecord
+    from storage.requests import ServiceRequest
 
 MAX_TEXT = MAX_MESSAGE
 NAME_SHOWN = 200  # a service name on the card

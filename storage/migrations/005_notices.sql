@@ -31,3 +31,33 @@ CREATE INDEX outbox_pending_by_chat ON outbox (status, chat_id, id);
 
 -- The language a user reads (an IETF code like "en"); NULL: not chosen yet (English).
 ALTER TABLE users ADD COLUMN language TEXT;
+
+-- Refills and cancels are one thing: a request about an order, asked of its panel, with a
+-- kind. Refills keep their IDs; cancels move above every ID either table used, so an ID a
+-- dedupe key already names ("cancel:<id>:<status>") never comes back for another cancel.
+CREATE TABLE panel_requests (
+    id                INTEGER PRIMARY KEY,
+    kind              TEXT NOT NULL CHECK (kind IN ('refill', 'cancel')),
+    order_id          INTEGER NOT NULL REFERENCES orders (order_id),
+    panel             TEXT NOT NULL,
+    panel_request_id  TEXT,
+    status            TEXT NOT NULL,
+    error             TEXT,
+    created_at        TEXT NOT NULL,
+    updated_at        TEXT NOT NULL
+);
+INSERT INTO panel_requests (id, kind, order_id, panel, panel_request_id, status, error,
+                            created_at, updated_at)
+    SELECT id, 'refill', order_id, panel, panel_request_id, status, error, created_at,
+           updated_at
+    FROM refills;
+INSERT INTO panel_requests (id, kind, order_id, panel, panel_request_id, status, error,
+                            created_at, updated_at)
+    SELECT id + MAX(COALESCE((SELECT MAX(id) FROM refills), 0),
+                    COALESCE((SELECT MAX(id) FROM cancels), 0)),
+           'cancel', order_id, panel, panel_request_id, status, error, created_at, updated_at
+    FROM cancels;
+DROP TABLE refills;
+DROP TABLE cancels;
+CREATE INDEX panel_requests_by_order ON panel_requests (order_id, kind);
+CREATE INDEX panel_requests_by_panel_status ON panel_requests (panel, kind, status);

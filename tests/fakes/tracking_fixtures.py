@@ -15,7 +15,7 @@ from bot.panels.base import PanelClient, PanelConfig
 from bot.panels.models import OrderRequest, OrderType
 from bot.panels.registry import make_client
 from bot.panels.sandbox import CatalogService, SandboxPanel
-from bot.services import catalog, ordering, tracking, users, wallet
+from bot.services import catalog, ordering, status_sync, users, wallet
 from bot.services.ordering import OrderRecord, PlacementKind
 from storage.db import Database
 from tests.fakes.outbox import queued_texts
@@ -98,8 +98,8 @@ class Tracking:
     def set_status(self, order: OrderRecord, status: str, remains: int | None = None) -> None:
         self.sandbox.set_status(self.panel_id(order), status, remains)
 
-    async def sync(self, **kwargs: object) -> list[tracking.PanelSyncReport]:
-        return await tracking.sync_statuses(self.db, self.panels, **kwargs)  # type: ignore[arg-type]
+    async def sync(self, **kwargs: object) -> list[status_sync.PanelSyncReport]:
+        return await status_sync.sync_statuses(self.db, self.panels, **kwargs)  # type: ignore[arg-type]
 
     async def order(self, order_id: int) -> OrderRecord:
         found = await ordering.get_order(self.db, order_id)

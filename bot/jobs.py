@@ -23,11 +23,11 @@ from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 
 from bot import notices
 from bot.services import notifications, panel_requests, status_sync, users
-from bot.services.notifications import OutboxMessage
 from bot.services.panel_health import PanelHealth
 from storage import outbox as outbox_rows
 from storage import users as user_rows
 from storage.db import Database
+from storage.outbox import OutboxMessage
 
 if TYPE_CHECKING:
     from telegram.ext import Application

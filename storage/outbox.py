@@ -11,8 +11,10 @@ were written: only a chat's oldest pending message is ever due.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from dataclasses import dataclass
+from typing import Any
 
 from storage.db import Database, now_text
 
@@ -28,6 +30,57 @@ INSERT = (
     " created_at, dedupe_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
     " ON CONFLICT (dedupe_key) DO NOTHING"
 )
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxMessage:
+    """A queued row: a notice (``kind`` and ``data``) or, for rows queued as text, its
+    ``text``; ``attempts`` counts failed tries so far."""
+
+    id: int
+    chat_id: int
+    kind: str | None
+    data: dict[str, Any] | None
+    text: str | None
+    parse_mode: str | None
+    reply_markup: dict[str, Any] | None
+    status: str
+    attempts: int
+    last_error: str | None
+    sent_at: str | None
+
+
+def message_from_row(row: sqlite3.Row) -> OutboxMessage:
+    """Build an ``OutboxMessage`` from a row read with ``_COLUMNS``."""
+    (
+        message_id,
+        chat_id,
+        kind,
+        data,
+        text,
+        parse_mode,
+        markup,
+        status,
+        attempts,
+        last_error,
+        _not_before,
+        _created_at,
+        sent_at,
+        _dedupe_key,
+    ) = row
+    return OutboxMessage(
+        id=int(message_id),
+        chat_id=int(chat_id),
+        kind=None if kind is None else str(kind),
+        data=None if data is None else json.loads(data),
+        text=None if text is None else str(text),
+        parse_mode=None if parse_mode is None else str(parse_mode),
+        reply_markup=None if markup is None else json.loads(markup),
+        status=str(status),
+        attempts=int(attempts),
+        last_error=None if last_error is None else str(last_error),
+        sent_at=None if sent_at is None else str(sent_at),
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,16 +139,18 @@ def insert_params(message: NewMessage, now: str) -> tuple[object, ...]:
     )
 
 
-async def get(db: Database, message_id: int) -> sqlite3.Row | None:
-    """One outbox row, or None."""
-    return await db.fetch_one(f"SELECT {_COLUMNS} FROM outbox WHERE id = ?", (message_id,))
+async def get(db: Database, message_id: int) -> OutboxMessage | None:
+    """One queued message, or None."""
+    row = await db.fetch_one(f"SELECT {_COLUMNS} FROM outbox WHERE id = ?", (message_id,))
+    return None if row is None else message_from_row(row)
 
 
-async def for_chat(db: Database, chat_id: int) -> list[sqlite3.Row]:
+async def for_chat(db: Database, chat_id: int) -> list[OutboxMessage]:
     """Every message ever queued for a chat, oldest first."""
-    return await db.fetch_all(
+    rows = await db.fetch_all(
         f"SELECT {_COLUMNS} FROM outbox WHERE chat_id = ? ORDER BY id", (chat_id,)
     )
+    return [message_from_row(row) for row in rows]
 
 
 async def count_by_status(db: Database) -> dict[str, int]:
@@ -104,12 +159,12 @@ async def count_by_status(db: Database) -> dict[str, int]:
     return {str(row[0]): int(row[1]) for row in rows}
 
 
-async def due(db: Database, now: str, limit: int) -> list[sqlite3.Row]:
+async def due(db: Database, now: str, limit: int) -> list[OutboxMessage]:
     """Each chat's oldest pending message, when it is due by ``now``, oldest due first.
 
     Chats whose user is blocked are left out.
     """
-    return await db.fetch_all(
+    rows = await db.fetch_all(
         f"SELECT {_COLUMNS} FROM outbox WHERE id IN ("
         "   SELECT MIN(id) FROM outbox WHERE status = 'pending' GROUP BY chat_id)"
         " AND not_before <= ?"
@@ -117,6 +172,7 @@ async def due(db: Database, now: str, limit: int) -> list[sqlite3.Row]:
         " ORDER BY not_before, id LIMIT ?",
         (now, limit),
     )
+    return [message_from_row(row) for row in rows]
 
 
 async def mark_sent(db: Database, message_id: int) -> None:

@@ -1,34 +1,64 @@
-"""Queries for the ``users`` table."""
+"""Queries for the ``users`` table; every user read comes back as a ``User``."""
 
 from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
 
-from storage.db import Database, now_text
+from storage.db import Database, now_text, parse_time
 
-_COLUMNS = "user_id, chat_id, username, first_name, is_blocked, created_at"
-
-
-async def get(db: Database, user_id: int) -> sqlite3.Row | None:
-    """One user's row, or None."""
-    rows = await db.fetch_all(f"SELECT {_COLUMNS} FROM users WHERE user_id = ?", (user_id,))
-    return next(iter(rows), None)
+_COLUMNS = "user_id, chat_id, username, first_name, is_blocked, created_at, language"
 
 
-async def get_by_username(db: Database, username: str) -> sqlite3.Row | None:
+@dataclass(frozen=True, slots=True)
+class User:
+    """A customer of the shop, as Telegram last introduced them."""
+
+    user_id: int
+    chat_id: int
+    username: str | None
+    first_name: str
+    is_blocked: bool
+    created_at: datetime
+    # The language they read (an IETF code); None: not chosen (English).
+    language: str | None = None
+
+
+def user_from_row(row: sqlite3.Row) -> User:
+    """Build a ``User`` from a row read with ``_COLUMNS``."""
+    user_id, chat_id, username, first_name, is_blocked, created_at, language = row
+    return User(
+        user_id=int(user_id),
+        chat_id=int(chat_id),
+        username=None if username is None else str(username),
+        first_name=str(first_name),
+        is_blocked=bool(is_blocked),
+        created_at=parse_time(str(created_at)),
+        language=None if language is None else str(language),
+    )
+
+
+async def get(db: Database, user_id: int) -> User | None:
+    """One user, or None."""
+    row = await db.fetch_one(f"SELECT {_COLUMNS} FROM users WHERE user_id = ?", (user_id,))
+    return None if row is None else user_from_row(row)
+
+
+async def get_by_username(db: Database, username: str) -> User | None:
     """The user with this @username (any case), or None."""
-    rows = await db.fetch_all(
+    row = await db.fetch_one(
         f"SELECT {_COLUMNS} FROM users WHERE username = ? COLLATE NOCASE"
         " ORDER BY updated_at DESC LIMIT 1",
         (username,),
     )
-    return next(iter(rows), None)
+    return None if row is None else user_from_row(row)
 
 
 async def upsert(
     db: Database, *, user_id: int, chat_id: int, username: str | None, first_name: str
-) -> tuple[sqlite3.Row, bool]:
+) -> tuple[User, bool]:
     """Insert the user or refresh their chat and names; say whether the row is new."""
     now = now_text()
     async with db.transaction():
@@ -41,10 +71,10 @@ async def upsert(
             " updated_at = excluded.updated_at",
             (user_id, chat_id, username, first_name, now, now),
         )
-        row = await get(db, user_id)
-    if row is None:  # pragma: no cover - the row was written just above
+        user = await get(db, user_id)
+    if user is None:  # pragma: no cover - the row was written just above
         raise RuntimeError(f"user {user_id} vanished after being saved")
-    return row, created
+    return user, created
 
 
 async def set_blocked(db: Database, user_id: int, blocked: bool) -> bool:

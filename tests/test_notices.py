@@ -40,8 +40,8 @@ async def test_a_status_notice_is_stored_as_data_and_rendered_when_sent(
     await shop.sync()
 
     (row,) = await outbox_rows.for_chat(shop.db, CUSTOMER)
-    assert (row["kind"], row["text"]) == ("order_status", None)
-    assert f"Order <b>#{order.order_id}</b>" not in str(row["data"])
+    assert (row.kind, row.text) == ("order_status", None)
+    assert f"Order <b>#{order.order_id}</b>" not in str(row.data)
 
     assert await deliver_outbox(bot, shop.db, limiter=SendLimiter(), currency="EUR") == 1
     (sent,) = _sent(fake_bot_api, CUSTOMER)
@@ -80,7 +80,7 @@ async def test_a_notice_no_version_can_render_is_given_up(
     assert await deliver_outbox(bot, db, limiter=SendLimiter()) == 0
     assert broken is not None
     row = await outbox_rows.get(db, broken)
-    assert row is not None and row["status"] == "failed"
+    assert row is not None and row.status == "failed"
     assert await outbox_rows.count_by_status(db) == {"failed": 2}
     assert fake_bot_api.calls_to("sendMessage") == []
 

@@ -14,7 +14,6 @@ from bot.panels.models import OrderRequest, OrderType
 from bot.panels.registry import make_client
 from bot.services import catalog, ordering, status_sync, users, wallet
 from bot.services.catalog import CatalogItem
-from bot.services.notifications import message_from_row
 from bot.services.ordering import PlacementKind
 from storage import outbox as outbox_rows
 from storage.db import Database
@@ -399,7 +398,7 @@ async def test_the_customers_notice_is_queued_with_the_decision(
     # The notice holds the settled order and the customer's balance after the decision.
     both_held = Decimal(100) - placed.price - failed.price
     after_refund = Decimal(100) - placed.price
-    rows = [message_from_row(row) for row in await outbox_rows.for_chat(shop.db, CUSTOMER)]
+    rows = await outbox_rows.for_chat(shop.db, CUSTOMER)
     seen = [
         (m.kind, (m.data or {})["order"]["status"], Decimal((m.data or {})["balance"]))
         for m in rows

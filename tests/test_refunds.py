@@ -19,9 +19,9 @@ START = Decimal(10_000)
 
 async def _refunds(shop: Tracking, order: OrderRecord) -> list[Decimal]:
     return [
-        Decimal(row["amount"])
-        for row in await ledger.for_order(shop.db, order.order_id)
-        if row["kind"] == "refund"
+        entry.amount
+        for entry in await ledger.for_order(shop.db, order.order_id)
+        if entry.kind == "refund"
     ]
 
 

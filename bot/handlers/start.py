@@ -21,13 +21,14 @@ from bot.callbacks import Action, Callback, ForgedCallback, decode, pattern
 from bot.context import Context
 from bot.services import users, wallet
 from bot.texts import payments as payment_texts
+from storage.users import User
 
 log = logging.getLogger(__name__)
 
 WELCOME_CREDIT_REASON = "Sandbox trial credit"
 
 
-async def remember_user(update: Update, context: Context) -> tuple[users.User, bool]:
+async def remember_user(update: Update, context: Context) -> tuple[User, bool]:
     """Register the user behind this update (or refresh their names); say if they are new."""
     tg_user = update.effective_user
     chat = update.effective_chat

@@ -23,11 +23,11 @@ from bot.panels.base import PanelClient
 from bot.panels.errors import PanelError, UnsupportedAction
 from bot.panels.models import Balance
 from bot.services import ordering, panel_health, status_sync, users, wallet
-from bot.services.users import User
-from bot.services.wallet import LedgerEntry
 from storage import backoffice as backoffice_rows
 from storage.db import Database, parse_time, time_text
+from storage.ledger import LedgerEntry
 from storage.orders import OrderRecord
+from storage.users import User
 
 log = logging.getLogger(__name__)
 

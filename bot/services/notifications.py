@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import sqlite3
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -22,6 +21,7 @@ from typing import Any
 
 from storage import outbox as outbox_rows
 from storage.db import Database, now_text, time_text
+from storage.outbox import OutboxMessage
 
 HTML = "HTML"
 
@@ -59,21 +59,6 @@ class Notice:
     dedupe_key: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class OutboxMessage:
-    """A queued row waiting to be sent: a notice (``kind`` and ``data``) or, for rows
-    queued as text, its ``text``; ``attempts`` counts failed tries so far."""
-
-    id: int
-    chat_id: int
-    kind: str | None
-    data: dict[str, Any] | None
-    text: str | None
-    parse_mode: str | None
-    reply_markup: dict[str, Any] | None
-    attempts: int
-
-
 def plain(value: Any) -> Any:
     """``value`` as JSON can hold it: records as dicts, money as strings, times as text."""
     if value is None or isinstance(value, bool | int | str):
@@ -91,22 +76,6 @@ def plain(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [plain(v) for v in value]
     raise TypeError(f"a notice cannot hold {type(value).__name__}")
-
-
-def message_from_row(row: sqlite3.Row) -> OutboxMessage:
-    """Build an ``OutboxMessage`` from an outbox row."""
-    markup = row["reply_markup"]
-    data = row["data"]
-    return OutboxMessage(
-        id=int(row["id"]),
-        chat_id=int(row["chat_id"]),
-        kind=None if row["kind"] is None else str(row["kind"]),
-        data=None if data is None else json.loads(data),
-        text=None if row["text"] is None else str(row["text"]),
-        parse_mode=None if row["parse_mode"] is None else str(row["parse_mode"]),
-        reply_markup=None if markup is None else json.loads(markup),
-        attempts=int(row["attempts"]),
-    )
 
 
 def new_row(notice: Notice) -> outbox_rows.NewMessage:
@@ -148,8 +117,7 @@ async def enqueue(
 async def due_messages(db: Database, limit: int) -> list[OutboxMessage]:
     """Messages to send now: each chat's oldest pending one if it is due, blocked chats
     left out, oldest first."""
-    rows = await outbox_rows.due(db, now_text(), limit)
-    return [message_from_row(row) for row in rows]
+    return await outbox_rows.due(db, now_text(), limit)
 
 
 async def mark_sent(db: Database, message_id: int) -> None:

@@ -243,7 +243,7 @@ async def _credit_in_transaction(
         admin_id=admin_id,
         payment_id=payment.payment_id,
     )
-    balance = Decimal(row["balance_after"])
+    balance = row.balance_after
     fresh = await get_payment(db, payment.payment_id)
     assert fresh is not None
     for chat_id in admin_chat_ids:
@@ -579,7 +579,7 @@ async def reverse_refunded(
                 admin_id=admin_id,
                 payment_id=payment_id,
             )
-            balance = Decimal(row["balance_after"])
+            balance = row.balance_after
         else:
             balance = await ledger.balance(db, payment.user_id)
         fresh = await get_payment(db, payment_id)

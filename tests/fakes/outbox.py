@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from bot import notices
-from bot.services.notifications import message_from_row
 from storage import outbox as outbox_rows
 from storage.db import Database
 
@@ -11,8 +10,7 @@ from storage.db import Database
 async def queued_texts(db: Database, chat_id: int, *, currency: str = "USD") -> list[str]:
     """Texts queued for a chat (sent or not), oldest first, notices rendered in English."""
     texts: list[str] = []
-    for row in await outbox_rows.for_chat(db, chat_id):
-        message = message_from_row(row)
+    for message in await outbox_rows.for_chat(db, chat_id):
         if message.kind is None:
             texts.append(message.text or "")
         else:

@@ -20,13 +20,13 @@ from bot.keyboards import orders as order_keyboards
 from bot.keyboards import payments as payment_keyboards
 from bot.panels.models import OrderType
 from bot.services.notifications import NoticeKind
-from bot.services.payments import Origin, Payment, Provider, State
 from bot.texts import notifications as texts
 from bot.texts import ordering as ordering_texts
 from bot.texts import orders as order_texts
 from bot.texts import payments as payment_texts
 from storage.db import parse_time
 from storage.orders import OrderRecord, OrderState
+from storage.payments import Origin, Payment, Provider, State
 
 DEFAULT_LANGUAGE = "en"
 Data = Mapping[str, Any]

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import logging
 import secrets
-import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -29,7 +28,8 @@ from bot.services import notifications, users
 from bot.services.notifications import Notice, NoticeKind
 from storage import ledger
 from storage import payments as payment_rows
-from storage.db import Database, parse_money, parse_time, time_text
+from storage.db import Database, time_text
+from storage.payments import Origin, Payment, Provider, State
 
 log = logging.getLogger(__name__)
 
@@ -41,119 +41,21 @@ PAYMENT_KIND = "payment"
 REVERSAL_KIND = "payment_refund"
 
 
-class Provider(StrEnum):
-    """Where the money comes from."""
-
-    STARS = "stars"
-    CRYPTOPAY = "cryptopay"
-    MANUAL = "manual"
-
-
-class State(StrEnum):
-    """Where a payment stands."""
-
-    CREATED = "created"
-    PAID = "paid"
-    CREDITED = "credited"
-    REJECTED = "rejected"
-    EXPIRED = "expired"
-    REFUNDED = "refunded"
-
-
-class Origin(StrEnum):
-    """Where the customer started the top-up: after paying, an order summary is offered again."""
-
-    BALANCE = "balance"
-    ORDER = "order"
-
-
-@dataclass(frozen=True, slots=True)
-class Payment:
-    """One payment as we keep it."""
-
-    payment_id: int
-    user_id: int
-    chat_id: int
-    provider: Provider
-    provider_payment_id: str | None
-    payload: str | None
-    amount: Decimal
-    provider_amount: Decimal
-    provider_unit: str
-    rate: Decimal
-    state: State
-    origin: Origin
-    repeat_of: int | None
-    pay_url: str | None
-    paid_asset: str | None
-    paid_amount: Decimal | None
-    reference: str | None
-    photo_file_id: str | None
-    note: str | None
-    decided_by: int | None
-    expires_at: datetime | None
-    created_at: datetime
-    paid_at: datetime | None
-    credited_at: datetime | None
-
-    @property
-    def stars(self) -> int:
-        """The Stars an XTR payment costs."""
-        return int(self.provider_amount)
-
-
-def payment_from_row(row: sqlite3.Row) -> Payment:
-    """Build a ``Payment`` from a payments row."""
-
-    def moment(name: str) -> datetime | None:
-        value = row[name]
-        return None if value is None else parse_time(str(value))
-
-    return Payment(
-        payment_id=int(row["payment_id"]),
-        user_id=int(row["user_id"]),
-        chat_id=int(row["chat_id"]),
-        provider=Provider(row["provider"]),
-        provider_payment_id=row["provider_payment_id"],
-        payload=row["payload"],
-        amount=Decimal(row["amount"]),
-        provider_amount=Decimal(row["provider_amount"]),
-        provider_unit=str(row["provider_unit"]),
-        rate=Decimal(row["rate"]),
-        state=State(row["state"]),
-        origin=Origin(row["origin"]),
-        repeat_of=row["repeat_of"],
-        pay_url=row["pay_url"],
-        paid_asset=row["paid_asset"],
-        paid_amount=parse_money(row["paid_amount"]),
-        reference=row["reference"],
-        photo_file_id=row["photo_file_id"],
-        note=row["note"],
-        decided_by=row["decided_by"],
-        expires_at=moment("expires_at"),
-        created_at=parse_time(str(row["created_at"])),
-        paid_at=moment("paid_at"),
-        credited_at=moment("credited_at"),
-    )
-
-
 async def get_payment(db: Database, payment_id: int) -> Payment | None:
     """One payment, or None."""
-    row = await payment_rows.get(db, payment_id)
-    return None if row is None else payment_from_row(row)
+    return await payment_rows.get(db, payment_id)
 
 
 async def payment_by_provider_id(
     db: Database, provider: Provider, provider_payment_id: str
 ) -> Payment | None:
     """The payment with this provider ID, or None."""
-    row = await payment_rows.by_provider_id(db, provider.value, provider_payment_id)
-    return None if row is None else payment_from_row(row)
+    return await payment_rows.by_provider_id(db, provider.value, provider_payment_id)
 
 
 async def user_payments(db: Database, user_id: int, limit: int = 5) -> list[Payment]:
     """A customer's latest payments, newest first."""
-    return [payment_from_row(row) for row in await payment_rows.for_user(db, user_id, limit)]
+    return await payment_rows.for_user(db, user_id, limit)
 
 
 def new_payload() -> str:
@@ -350,10 +252,9 @@ async def check_pre_checkout(
     db: Database, *, user_id: int, payload: str, currency: str, total_amount: int
 ) -> PreCheckoutRefusal | None:
     """None when the payload is an open Stars top-up of this user at this price."""
-    row = await payment_rows.by_payload(db, payload)
-    if row is None:
+    payment = await payment_rows.by_payload(db, payload)
+    if payment is None:
         return PreCheckoutRefusal.UNKNOWN
-    payment = payment_from_row(row)
     if payment.provider is not Provider.STARS:
         return PreCheckoutRefusal.UNKNOWN
     if payment.user_id != user_id:
@@ -372,8 +273,7 @@ async def expire_stale_stars(db: Database) -> int:
     """Close Stars top-ups whose invoice time ran out; return how many."""
     now = datetime.now(UTC)
     closed = 0
-    for row in await payment_rows.in_states(db, Provider.STARS.value, [State.CREATED.value]):
-        payment = payment_from_row(row)
+    for payment in await payment_rows.in_states(db, Provider.STARS.value, [State.CREATED.value]):
         if payment.expires_at is not None and payment.expires_at <= now:
             moved = await payment_rows.move(
                 db, payment.payment_id, [State.CREATED.value], State.EXPIRED.value
@@ -422,8 +322,7 @@ async def record_stars_payment(
         if seen is not None:
             balance = await ledger.balance(db, seen.user_id)
             return StarsResult(StarsOutcome.DUPLICATE, seen, balance)
-        row = await payment_rows.by_payload(db, payload)
-        invoice = None if row is None else payment_from_row(row)
+        invoice = await payment_rows.by_payload(db, payload)
         matches = (
             invoice is not None
             and invoice.provider is Provider.STARS
@@ -650,14 +549,11 @@ async def reconcile_stars(
     for tx in transactions:
         (incoming if tx.incoming else outgoing)[tx.charge_id] = tx
         earliest = tx.date if earliest is None or tx.date < earliest else earliest
-    ours = [
-        payment_from_row(row)
-        for row in await payment_rows.in_states(
-            db,
-            Provider.STARS.value,
-            [State.PAID.value, State.CREDITED.value, State.REFUNDED.value],
-        )
-    ]
+    ours = await payment_rows.in_states(
+        db,
+        Provider.STARS.value,
+        [State.PAID.value, State.CREDITED.value, State.REFUNDED.value],
+    )
     by_charge = {p.provider_payment_id: p for p in ours if p.provider_payment_id}
     found: list[Difference] = []
     for charge_id, tx in incoming.items():
@@ -827,14 +723,11 @@ async def sync_crypto_invoices(
     """Ask Crypto Pay about every open invoice (and recently expired ones, for late
     payments), batched; apply what changed. Return how many payments were credited."""
     cutoff = datetime.now(UTC) - LATE_PAYMENT_WINDOW
-    watched = [
-        payment_from_row(row)
-        for row in await payment_rows.in_states(
-            db,
-            Provider.CRYPTOPAY.value,
-            [State.CREATED.value, State.EXPIRED.value, State.PAID.value],
-        )
-    ]
+    watched = await payment_rows.in_states(
+        db,
+        Provider.CRYPTOPAY.value,
+        [State.CREATED.value, State.EXPIRED.value, State.PAID.value],
+    )
     ids = [
         int(p.provider_payment_id)
         for p in watched

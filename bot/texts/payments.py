@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from bot.texts import money
 
 if TYPE_CHECKING:
-    from bot.services.payments import Payment
+    from storage.payments import Payment
 
 REFERENCE_SHOWN = 300
 NOTE_SHOWN = 200

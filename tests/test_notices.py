@@ -89,7 +89,7 @@ async def test_texts_queued_before_notices_survive_the_migration(
     tmp_path: Path, bot: Bot, fake_bot_api: FakeBotApi
 ) -> None:
     path = tmp_path / "old.sqlite3"
-    before = [m for m in bundled_migrations() if m.version < 5]
+    before = [m for m in bundled_migrations() if m.version < 6]
     old = await open_database(path, migrations=before)
     try:
         await old.conn.execute(

@@ -200,7 +200,7 @@ async def test_refills_and_cancels_move_into_one_table_keeping_their_dedupe_keys
     tmp_path: Path,
 ) -> None:
     path = tmp_path / "old.sqlite3"
-    old = await open_database(path, migrations=[m for m in bundled_migrations() if m.version < 5])
+    old = await open_database(path, migrations=[m for m in bundled_migrations() if m.version < 6])
     now = "2024-01-01T00:00:00.000000+00:00"
     try:
         # Only the requests matter here, not the catalog an order would point at.

@@ -33,7 +33,7 @@ from bot.panels.base import PanelConfig
 from bot.panels.models import OrderType
 from bot.panels.registry import make_client
 from bot.panels.sandbox import SandboxPanel
-from bot.services import catalog, notifications, tracking
+from bot.services import catalog, notifications, status_sync
 from storage import outbox as outbox_rows
 from storage.db import Database, money_text, now_text, open_database
 from tests.fakes.bot_api import FakeBotApi
@@ -209,7 +209,7 @@ async def bench_sync(count: int, workdir: Path) -> list[SyncFigures]:
                 panel.ask("advance", MOVE_ON_SECONDS)
             asked_before = panel.ask("requests")
             started = time.perf_counter()
-            (report,) = await tracking.sync_statuses(db, panels, concurrency=CONCURRENCY)
+            (report,) = await status_sync.sync_statuses(db, panels, concurrency=CONCURRENCY)
             seconds = time.perf_counter() - started
             requests = panel.ask("requests") - asked_before
             figures.append(

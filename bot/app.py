@@ -146,13 +146,15 @@ async def open_resources(app: BotApplication) -> None:
         # Before any update is handled: this process has placed nothing yet, so every order
         # still "placing" was left by one that stopped mid-request.
         await ordering.hold_interrupted_placements(
-            bot_data.db, review.held_alerts(bot_data), review.held_notice(bot_data)
+            bot_data.db, review.held_alerts(bot_data), notify_customer=True
         )
         bot_data.catalog_sync = await _start(stack, jobs.CatalogSync(job_queue, bot_data))
         bot_data.status_sync = await _start(
-            stack, jobs.status_sync(job_queue, settings.tracking.status_poll_interval)
+            stack, jobs.status_polling(job_queue, settings.tracking.status_poll_interval)
         )
-        bot_data.outbox_sender = await _start(stack, jobs.OutboxSender(app.bot, bot_data.db))
+        bot_data.outbox_sender = await _start(
+            stack, jobs.OutboxSender(app.bot, bot_data.db, bot_data.settings.currency)
+        )
         bot_data.payment_jobs = await _start(stack, PaymentJobs(job_queue, bot_data))
     except BaseException:
         await close_resources(app)

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from telegram.ext import CallbackContext, ExtBot
 
-from bot.services.tracking import PanelHealth
+from bot.services.panel_health import PanelHealth
 
 if TYPE_CHECKING:
     from bot.builtin_sandbox import BuiltInSandbox

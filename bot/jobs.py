@@ -21,11 +21,13 @@ from typing import TYPE_CHECKING, Any
 from telegram import Bot, InlineKeyboardMarkup, LinkPreviewOptions
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 
-from bot.services import catalog, notifications, tracking, users
+from bot import notices
+from bot.services import catalog, notifications, panel_requests, status_sync, users
 from bot.services.catalog import SyncReport
-from bot.services.notifications import OutboxMessage
 from storage import outbox as outbox_rows
+from storage import users as user_rows
 from storage.db import Database
+from storage.outbox import OutboxMessage
 
 if TYPE_CHECKING:
     from telegram.ext import Job, JobQueue
@@ -118,9 +120,15 @@ def retry_after_seconds(error: RetryAfter) -> float:
 
 
 async def deliver_outbox(
-    bot: Bot, db: Database, *, limiter: SendLimiter, limit: int | None = None
+    bot: Bot,
+    db: Database,
+    *,
+    limiter: SendLimiter,
+    limit: int | None = None,
+    currency: str = "USD",
 ) -> int:
-    """Send one round of due messages within the limits; return how many were sent."""
+    """Send one round of due messages within the limits, each notice rendered now in its
+    reader's language; return how many were sent."""
     dropped = await outbox_rows.fail_pending_for_blocked(db, BLOCKED)
     if dropped:
         log.info("gave up %d message(s) to users who blocked the bot", dropped)
@@ -128,6 +136,7 @@ async def deliver_outbox(
     due = [m for m in await notifications.due_messages(db, size) if limiter.chat_ready(m.chat_id)]
     if not due:
         return 0
+    languages = await user_rows.languages_for_chats(db, {m.chat_id for m in due})
     # Start each send in its slot, one after another; the requests then run side by side.
     sends: list[asyncio.Task[int]] = []
     try:
@@ -136,26 +145,56 @@ async def deliver_outbox(
             if wait > 0:
                 await asyncio.sleep(wait)
             limiter.take(message.chat_id)
-            sends.append(asyncio.create_task(_send_one(bot, db, message, limiter)))
+            language = languages.get(message.chat_id, notices.DEFAULT_LANGUAGE)
+            sends.append(
+                asyncio.create_task(
+                    _send_one(bot, db, message, limiter, language=language, currency=currency)
+                )
+            )
     finally:
         # Even when cancelled, let the sends already started record their outcome.
         outcomes = await asyncio.shield(asyncio.gather(*sends)) if sends else []
     return sum(outcomes)
 
 
-async def _send_one(bot: Bot, db: Database, message: OutboxMessage, limiter: SendLimiter) -> int:
-    """Send one message and record the outcome; 1 when it was sent."""
+def _rendered(bot: Bot, message: OutboxMessage, language: str, currency: str) -> notices.Rendered:
+    """The message as Telegram shows it: a notice rendered now, or the text queued."""
+    if message.kind is not None:
+        return notices.render(
+            message.kind, message.data or {}, language=language, currency=currency
+        )
     markup = (
         None
         if message.reply_markup is None
         else InlineKeyboardMarkup.de_json(message.reply_markup, bot)
     )
+    return notices.Rendered(message.text or "", markup)
+
+
+async def _send_one(
+    bot: Bot,
+    db: Database,
+    message: OutboxMessage,
+    limiter: SendLimiter,
+    *,
+    language: str,
+    currency: str,
+) -> int:
+    """Send one message and record the outcome; 1 when it was sent."""
+    try:
+        rendered = _rendered(bot, message, language, currency)
+    except Exception as e:
+        # A notice this version cannot render (an unknown kind, broken data) never will be.
+        log.exception("cannot render message %d (%s)", message.id, message.kind)
+        await notifications.mark_failed(db, message.id, f"cannot render: {e}")
+        return 0
+    parse_mode = notifications.HTML if message.kind is not None else message.parse_mode
     try:
         await bot.send_message(
             message.chat_id,
-            message.text,
-            parse_mode=message.parse_mode,
-            reply_markup=markup,
+            rendered.text,
+            parse_mode=parse_mode,
+            reply_markup=rendered.reply_markup,
             link_preview_options=LinkPreviewOptions(is_disabled=True),
         )
     except RetryAfter as e:
@@ -205,12 +244,17 @@ async def _chat_blocked(db: Database, chat_id: int, error: str) -> None:
 
 
 async def run_outbox_sender(
-    bot: Bot, db: Database, *, limiter: SendLimiter, idle: float = IDLE_PAUSE
+    bot: Bot,
+    db: Database,
+    *,
+    limiter: SendLimiter,
+    idle: float = IDLE_PAUSE,
+    currency: str = "USD",
 ) -> None:
     """Deliver the outbox until cancelled, pausing briefly whenever nothing is due."""
     while True:
         try:
-            sent = await deliver_outbox(bot, db, limiter=limiter)
+            sent = await deliver_outbox(bot, db, limiter=limiter, currency=currency)
         except asyncio.CancelledError:
             raise
         except Exception:
@@ -227,15 +271,19 @@ async def run_outbox_sender(
 class OutboxSender:
     """Deliver the outbox in the background from ``start`` to ``stop``."""
 
-    def __init__(self, bot: Bot, db: Database, limiter: SendLimiter | None = None) -> None:
+    def __init__(
+        self, bot: Bot, db: Database, currency: str, limiter: SendLimiter | None = None
+    ) -> None:
         self.bot = bot
         self.db = db
+        self.currency = currency
         self.limiter = limiter or SendLimiter()
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         self._task = asyncio.create_task(
-            run_outbox_sender(self.bot, self.db, limiter=self.limiter), name="outbox sender"
+            run_outbox_sender(self.bot, self.db, limiter=self.limiter, currency=self.currency),
+            name="outbox sender",
         )
 
     async def stop(self) -> None:
@@ -320,7 +368,7 @@ class CatalogSync:
                 await task
 
 
-def status_sync(job_queue: JobQueue[Any], interval: float) -> RepeatingJob:
+def status_polling(job_queue: JobQueue[Any], interval: float) -> RepeatingJob:
     """The status-sync job: the first run soon after start, then every ``interval``."""
     return RepeatingJob(
         job_queue,
@@ -351,15 +399,14 @@ async def sync_statuses_job(context: Context) -> None:
     """Sync order statuses, then refill and cancel statuses, with every panel (repeating)."""
     bot_data = context.bot_data
     settings = bot_data.settings
-    reports = await tracking.sync_statuses(
+    reports = await status_sync.sync_statuses(
         bot_data.db,
         bot_data.panels,
         concurrency=settings.panels.concurrency,
         health=bot_data.panel_health,
-        currency=settings.currency,
         admin_chat_ids=sorted(settings.admin_ids),
     )
     for report in reports:
         if report.error and not report.skipped:
             log.warning("status sync of %s: %s", report.panel, report.error)
-    await tracking.sync_requests(bot_data.db, bot_data.panels)
+    await panel_requests.sync_requests(bot_data.db, bot_data.panels)

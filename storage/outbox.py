@@ -1,4 +1,8 @@
-"""Queries for the notification outbox: messages waiting to be sent, sent, or given up on.
+"""Queries for the notification outbox: notices waiting to be sent, sent, or given up on.
+
+A row holds what happened (a notice ``kind`` and its ``data``, JSON) for one chat; the sender
+renders it at send time. Rows written before notices existed (and texts a handler rendered
+itself) hold their ``text`` instead.
 
 A message is written in the same transaction as the change it announces; a ``dedupe_key``
 makes a second write of the same news a no-op. Each chat's messages go out in the order they
@@ -7,8 +11,10 @@ were written: only a chat's oldest pending message is ever due.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from dataclasses import dataclass
+from typing import Any
 
 from storage.db import Database, now_text
 
@@ -16,21 +22,76 @@ PENDING = "pending"
 SENT = "sent"
 FAILED = "failed"
 _COLUMNS = (
-    "id, chat_id, text, parse_mode, reply_markup, status, attempts, last_error, not_before,"
-    " created_at, sent_at, dedupe_key"
+    "id, chat_id, kind, data, text, parse_mode, reply_markup, status, attempts, last_error,"
+    " not_before, created_at, sent_at, dedupe_key"
 )
 INSERT = (
-    "INSERT INTO outbox (chat_id, text, parse_mode, reply_markup, not_before, created_at,"
-    " dedupe_key) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (dedupe_key) DO NOTHING"
+    "INSERT INTO outbox (chat_id, kind, data, text, parse_mode, reply_markup, not_before,"
+    " created_at, dedupe_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " ON CONFLICT (dedupe_key) DO NOTHING"
 )
 
 
 @dataclass(frozen=True, slots=True)
+class OutboxMessage:
+    """A queued row: a notice (``kind`` and ``data``) or, for rows queued as text, its
+    ``text``; ``attempts`` counts failed tries so far."""
+
+    id: int
+    chat_id: int
+    kind: str | None
+    data: dict[str, Any] | None
+    text: str | None
+    parse_mode: str | None
+    reply_markup: dict[str, Any] | None
+    status: str
+    attempts: int
+    last_error: str | None
+    sent_at: str | None
+
+
+def message_from_row(row: sqlite3.Row) -> OutboxMessage:
+    """Build an ``OutboxMessage`` from a row read with ``_COLUMNS``."""
+    (
+        message_id,
+        chat_id,
+        kind,
+        data,
+        text,
+        parse_mode,
+        markup,
+        status,
+        attempts,
+        last_error,
+        _not_before,
+        _created_at,
+        sent_at,
+        _dedupe_key,
+    ) = row
+    return OutboxMessage(
+        id=int(message_id),
+        chat_id=int(chat_id),
+        kind=None if kind is None else str(kind),
+        data=None if data is None else json.loads(data),
+        text=None if text is None else str(text),
+        parse_mode=None if parse_mode is None else str(parse_mode),
+        reply_markup=None if markup is None else json.loads(markup),
+        status=str(status),
+        attempts=int(attempts),
+        last_error=None if last_error is None else str(last_error),
+        sent_at=None if sent_at is None else str(sent_at),
+    )
+
+
+@dataclass(frozen=True, slots=True)
 class NewMessage:
-    """A message to queue; ``reply_markup`` is JSON text or None."""
+    """A row to queue: a notice (``kind`` and JSON ``data``) or a rendered ``text``;
+    ``reply_markup`` is JSON text or None."""
 
     chat_id: int
-    text: str
+    kind: str | None = None
+    data: str | None = None
+    text: str | None = None
     parse_mode: str | None = "HTML"
     reply_markup: str | None = None
     dedupe_key: str | None = None
@@ -47,6 +108,8 @@ async def insert(
             INSERT,
             (
                 message.chat_id,
+                message.kind,
+                message.data,
                 message.text,
                 message.parse_mode,
                 message.reply_markup,
@@ -63,19 +126,31 @@ async def insert(
 def insert_params(message: NewMessage, now: str) -> tuple[object, ...]:
     """The parameters of ``INSERT`` for one message, due at once."""
     m = message
-    return (m.chat_id, m.text, m.parse_mode, m.reply_markup, now, now, m.dedupe_key)
+    return (
+        m.chat_id,
+        m.kind,
+        m.data,
+        m.text,
+        m.parse_mode,
+        m.reply_markup,
+        now,
+        now,
+        m.dedupe_key,
+    )
 
 
-async def get(db: Database, message_id: int) -> sqlite3.Row | None:
-    """One outbox row, or None."""
-    return await db.fetch_one(f"SELECT {_COLUMNS} FROM outbox WHERE id = ?", (message_id,))
+async def get(db: Database, message_id: int) -> OutboxMessage | None:
+    """One queued message, or None."""
+    row = await db.fetch_one(f"SELECT {_COLUMNS} FROM outbox WHERE id = ?", (message_id,))
+    return None if row is None else message_from_row(row)
 
 
-async def for_chat(db: Database, chat_id: int) -> list[sqlite3.Row]:
+async def for_chat(db: Database, chat_id: int) -> list[OutboxMessage]:
     """Every message ever queued for a chat, oldest first."""
-    return await db.fetch_all(
+    rows = await db.fetch_all(
         f"SELECT {_COLUMNS} FROM outbox WHERE chat_id = ? ORDER BY id", (chat_id,)
     )
+    return [message_from_row(row) for row in rows]
 
 
 async def count_by_status(db: Database) -> dict[str, int]:
@@ -84,12 +159,12 @@ async def count_by_status(db: Database) -> dict[str, int]:
     return {str(row[0]): int(row[1]) for row in rows}
 
 
-async def due(db: Database, now: str, limit: int) -> list[sqlite3.Row]:
+async def due(db: Database, now: str, limit: int) -> list[OutboxMessage]:
     """Each chat's oldest pending message, when it is due by ``now``, oldest due first.
 
     Chats whose user is blocked are left out.
     """
-    return await db.fetch_all(
+    rows = await db.fetch_all(
         f"SELECT {_COLUMNS} FROM outbox WHERE id IN ("
         "   SELECT MIN(id) FROM outbox WHERE status = 'pending' GROUP BY chat_id)"
         " AND not_before <= ?"
@@ -97,6 +172,7 @@ async def due(db: Database, now: str, limit: int) -> list[sqlite3.Row]:
         " ORDER BY not_before, id LIMIT ?",
         (now, limit),
     )
+    return [message_from_row(row) for row in rows]
 
 
 async def mark_sent(db: Database, message_id: int) -> None:

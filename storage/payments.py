@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
+from enum import StrEnum
 from typing import Any
 
-from storage.db import Database, money_text, now_text
+from storage.db import Database, money_text, now_text, parse_money, parse_time
 
 _COLUMNS = (
     "payment_id, user_id, chat_id, provider, provider_payment_id, payload, amount,"
@@ -19,6 +22,102 @@ _COLUMNS = (
     " paid_amount, reference, photo_file_id, note, decided_by, expires_at, created_at,"
     " updated_at, paid_at, credited_at"
 )
+
+
+class Provider(StrEnum):
+    """Where the money comes from."""
+
+    STARS = "stars"
+    CRYPTOPAY = "cryptopay"
+    MANUAL = "manual"
+
+
+class State(StrEnum):
+    """Where a payment stands."""
+
+    CREATED = "created"
+    PAID = "paid"
+    CREDITED = "credited"
+    REJECTED = "rejected"
+    EXPIRED = "expired"
+    REFUNDED = "refunded"
+
+
+class Origin(StrEnum):
+    """Where the customer started the top-up: after paying, an order summary is offered again."""
+
+    BALANCE = "balance"
+    ORDER = "order"
+
+
+@dataclass(frozen=True, slots=True)
+class Payment:
+    """One payment as we keep it."""
+
+    payment_id: int
+    user_id: int
+    chat_id: int
+    provider: Provider
+    provider_payment_id: str | None
+    payload: str | None
+    amount: Decimal
+    provider_amount: Decimal
+    provider_unit: str
+    rate: Decimal
+    state: State
+    origin: Origin
+    repeat_of: int | None
+    pay_url: str | None
+    paid_asset: str | None
+    paid_amount: Decimal | None
+    reference: str | None
+    photo_file_id: str | None
+    note: str | None
+    decided_by: int | None
+    expires_at: datetime | None
+    created_at: datetime
+    paid_at: datetime | None
+    credited_at: datetime | None
+
+    @property
+    def stars(self) -> int:
+        """The Stars an XTR payment costs."""
+        return int(self.provider_amount)
+
+
+def payment_from_row(row: sqlite3.Row) -> Payment:
+    """Build a ``Payment`` from a row read with ``_COLUMNS``."""
+
+    def moment(name: str) -> datetime | None:
+        value = row[name]
+        return None if value is None else parse_time(str(value))
+
+    return Payment(
+        payment_id=int(row["payment_id"]),
+        user_id=int(row["user_id"]),
+        chat_id=int(row["chat_id"]),
+        provider=Provider(row["provider"]),
+        provider_payment_id=row["provider_payment_id"],
+        payload=row["payload"],
+        amount=Decimal(row["amount"]),
+        provider_amount=Decimal(row["provider_amount"]),
+        provider_unit=str(row["provider_unit"]),
+        rate=Decimal(row["rate"]),
+        state=State(row["state"]),
+        origin=Origin(row["origin"]),
+        repeat_of=row["repeat_of"],
+        pay_url=row["pay_url"],
+        paid_asset=row["paid_asset"],
+        paid_amount=parse_money(row["paid_amount"]),
+        reference=row["reference"],
+        photo_file_id=row["photo_file_id"],
+        note=row["note"],
+        decided_by=row["decided_by"],
+        expires_at=moment("expires_at"),
+        created_at=parse_time(str(row["created_at"])),
+        paid_at=moment("paid_at"),
+        credited_at=moment("credited_at"),
+    )
 
 
 async def insert(
@@ -78,25 +177,25 @@ async def insert(
     return payment_id
 
 
-async def get(db: Database, payment_id: int) -> sqlite3.Row | None:
+async def _one(db: Database, where: str, params: Sequence[object]) -> Payment | None:
+    row = await db.fetch_one(f"SELECT {_COLUMNS} FROM payments WHERE {where}", params)
+    return None if row is None else payment_from_row(row)
+
+
+async def get(db: Database, payment_id: int) -> Payment | None:
     """One payment, or None."""
-    return await db.fetch_one(
-        f"SELECT {_COLUMNS} FROM payments WHERE payment_id = ?", (payment_id,)
-    )
+    return await _one(db, "payment_id = ?", (payment_id,))
 
 
-async def by_payload(db: Database, payload: str) -> sqlite3.Row | None:
+async def by_payload(db: Database, payload: str) -> Payment | None:
     """The payment an invoice payload names, or None."""
-    return await db.fetch_one(f"SELECT {_COLUMNS} FROM payments WHERE payload = ?", (payload,))
+    return await _one(db, "payload = ?", (payload,))
 
 
-async def by_provider_id(
-    db: Database, provider: str, provider_payment_id: str
-) -> sqlite3.Row | None:
+async def by_provider_id(db: Database, provider: str, provider_payment_id: str) -> Payment | None:
     """The payment with this provider ID, or None."""
-    return await db.fetch_one(
-        f"SELECT {_COLUMNS} FROM payments WHERE provider = ? AND provider_payment_id = ?",
-        (provider, provider_payment_id),
+    return await _one(
+        db, "provider = ? AND provider_payment_id = ?", (provider, provider_payment_id)
     )
 
 
@@ -127,25 +226,27 @@ async def move(
         return cursor.rowcount > 0
 
 
-async def for_user(db: Database, user_id: int, limit: int) -> list[sqlite3.Row]:
+async def for_user(db: Database, user_id: int, limit: int) -> list[Payment]:
     """The user's latest payments, newest first."""
-    return await db.fetch_all(
+    rows = await db.fetch_all(
         f"SELECT {_COLUMNS} FROM payments WHERE user_id = ? ORDER BY payment_id DESC LIMIT ?",
         (user_id, limit),
     )
+    return [payment_from_row(row) for row in rows]
 
 
 async def in_states(
     db: Database, provider: str, states: Iterable[str], limit: int = 10_000
-) -> list[sqlite3.Row]:
+) -> list[Payment]:
     """A provider's payments in these states, oldest first."""
     wanted = list(states)
     marks = ", ".join("?" for _ in wanted)
-    return await db.fetch_all(
+    rows = await db.fetch_all(
         f"SELECT {_COLUMNS} FROM payments WHERE provider = ? AND state IN ({marks})"
         " ORDER BY payment_id LIMIT ?",
         (provider, *wanted, limit),
     )
+    return [payment_from_row(row) for row in rows]
 
 
 async def add_card(db: Database, payment_id: int, chat_id: int, message_id: int) -> None:

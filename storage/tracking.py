@@ -3,45 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 from collections.abc import Awaitable, Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
 from storage import events as event_rows
+from storage import ledger
 from storage import outbox as outbox_rows
 from storage.db import Database, money_text, now_text
+from storage.orders import ORDER_COLUMNS, OrderRecord, order_from_row
 
-# Every column an OrderRecord is built from, plus what sync compares and flags, in the order
-# the rows below hold them (sync reads the hot ones by position).
-ORDER_FIELDS = (
-    "order_id",
-    "user_id",
-    "chat_id",
-    "panel",
-    "panel_order_id",
-    "item_id",
-    "service_id",
-    "service_name",
-    "order_type",
-    "link",
-    "quantity",
-    "fields",
-    "price",
-    "cost",
-    "charged",
-    "status",
-    "remains",
-    "start_count",
-    "charge",
-    "currency",
-    "error",
-    "not_found",
-    "created_at",
-    "updated_at",
-    "checked_at",
-)
-ORDER_COLUMNS = ", ".join(ORDER_FIELDS)
 # SQLite's default limit on ``?`` in one statement is 999 on old builds; stay well below.
 _IN_CHUNK = 500
 # Active orders converted between two turns of the event loop.
@@ -117,24 +88,19 @@ async def active_orders(db: Database, panel: str, statuses: Sequence[str]) -> li
     return found
 
 
-async def orders_by_id(db: Database, order_ids: Sequence[int]) -> dict[int, sqlite3.Row]:
-    """Full rows of these orders, by order ID (missing IDs are left out)."""
-    found: dict[int, sqlite3.Row] = {}
+async def orders_by_id(db: Database, order_ids: Sequence[int]) -> dict[int, OrderRecord]:
+    """These orders, by order ID (missing IDs are left out)."""
+    found: dict[int, OrderRecord] = {}
     for start in range(0, len(order_ids), _IN_CHUNK):
         chunk = list(order_ids[start : start + _IN_CHUNK])
         marks = ", ".join("?" for _ in chunk)
         rows = await db.fetch_all(
             f"SELECT {ORDER_COLUMNS} FROM orders WHERE order_id IN ({marks})", chunk
         )
-        found.update({int(row["order_id"]): row for row in rows})
+        for row in rows:
+            order = order_from_row(row)
+            found[order.order_id] = order
     return found
-
-
-async def order_row(db: Database, order_id: int) -> sqlite3.Row | None:
-    """One order's full row, or None."""
-    return await db.fetch_one(
-        f"SELECT {ORDER_COLUMNS} FROM orders WHERE order_id = ?", (order_id,)
-    )
 
 
 _UPDATE = (
@@ -216,15 +182,13 @@ async def record_answers(
     if refunds:
         statements.append(
             conn.executemany(
-                "INSERT INTO ledger (user_id, amount, balance_after, kind, reason, order_id,"
-                " admin_id, created_at) VALUES (?, ?, ?, 'refund', ?, ?, NULL, ?)",
+                ledger.INSERT,
                 [
-                    (
-                        r.user_id,
-                        money_text(r.amount),
-                        money_text(balance),
-                        r.reason,
-                        r.order_id,
+                    ledger.insert_params(
+                        ledger.NewEntry(
+                            r.user_id, r.amount, ledger.REFUND, r.reason, order_id=r.order_id
+                        ),
+                        balance,
                         now,
                     )
                     for r, balance in refunds

@@ -19,7 +19,7 @@ from bot.callbacks import Action, encode
 from bot.panels.base import PanelConfig
 from bot.panels.models import OrderType
 from bot.panels.registry import make_client
-from bot.services import ordering, tracking, wallet
+from bot.services import ordering, panel_requests, wallet
 from bot.texts import ordering as texts
 from bot.texts import orders as order_texts
 from tests.fakes.chat_orders import customer, item_for
@@ -157,7 +157,7 @@ async def test_a_refill_without_refill_status_promises_no_follow_up(
     shop.set_status(order, "Completed")
     await shop.sync()
 
-    request = await tracking.request_refill(
+    request = await panel_requests.request_refill(
         shop.db, shop.panels, order_id=order.order_id, user_id=CUSTOMER
     )
 

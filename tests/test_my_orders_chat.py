@@ -10,7 +10,7 @@ from typing import Any
 
 from bot import texts as common_texts
 from bot.callbacks import Action, encode
-from bot.services import tracking
+from bot.services import panel_requests, status_sync
 from bot.services.ordering import OrderRecord
 from bot.texts import orders as texts
 from tests.fakes.chat_orders import LINK, customer, delivered_to, drawn_card, place
@@ -176,7 +176,7 @@ async def test_refill_is_offered_only_for_a_completed_refill_order_and_sent_once
     assert "Refill requested" in card.text
     assert "♻ Refill · " in card.text  # the request is listed with its status
     assert texts.BTN_REFILL not in card.button_texts
-    requests = await tracking.order_requests(bot_env.db, order.order_id)
+    requests = await panel_requests.order_requests(bot_env.db, order.order_id)
     assert [r.kind for r in requests] == ["refill"]
 
 
@@ -229,7 +229,7 @@ async def test_cancel_of_an_order_that_finished_meanwhile_is_refused(bot_env: Bo
 
     # The order completes and the bot learns it (as the status sync would).
     bot_env.sandbox.set_status(order.panel_order_id, "Completed")
-    await tracking.refresh_order(bot_env.db, bot_env.app.bot_data.panels, order.order_id)
+    await status_sync.refresh_order(bot_env.db, bot_env.app.bot_data.panels, order.order_id)
 
     await user.tap(texts.BTN_CANCEL_ORDER, stale_card)
     assert user.answers()[-1] == texts.CANCEL_NOT_ALLOWED_ALERT
@@ -258,7 +258,7 @@ async def test_another_customers_order_number_is_refused_everywhere(bot_env: Bot
     assert panel_calls(bot_env, "refill") == []
     assert panel_calls(bot_env, "cancel") == []
     assert len(panel_calls(bot_env, "status")) == statuses_before
-    assert await tracking.order_requests(bot_env.db, order.order_id) == []
+    assert await panel_requests.order_requests(bot_env.db, order.order_id) == []
 
     # A number nobody has gets the same sentence.
     await bob.tap_data(encode(Action.ORDER_CARD, order.order_id + 1000))

@@ -12,11 +12,12 @@ import pytest
 from bot.panels.base import PanelConfig
 from bot.panels.models import OrderRequest, OrderType
 from bot.panels.registry import make_client
-from bot.services import catalog, ordering, tracking, users, wallet
+from bot.services import catalog, ordering, status_sync, users, wallet
 from bot.services.catalog import CatalogItem
 from bot.services.ordering import PlacementKind
 from storage import outbox as outbox_rows
 from storage.db import Database
+from tests.fakes.outbox import queued_texts
 from tests.fakes.storage_fixtures import Shop
 
 CUSTOMER = 5001
@@ -343,7 +344,7 @@ async def test_an_order_the_panel_lost_is_placed_again_under_its_own_id(
     assert placed.order is not None and placed.order.panel_order_id is not None
     panel_id = placed.order.panel_order_id
     shop.sandbox.forget_order(panel_id)
-    await tracking.sync_statuses(shop.db, shop.panels)
+    await status_sync.sync_statuses(shop.db, shop.panels)
     [lost] = await ordering.orders_for_review(shop.db)
     assert (lost.status, lost.not_found, lost.error) == ("review", True, "Incorrect order ID")
 
@@ -387,27 +388,27 @@ async def test_the_customers_notice_is_queued_with_the_decision(
     await _fund(shop.db)
     placed, panel_id = await _held(shop, item, "k1")
     failed, _ = await _held(shop, item, "k2")
-    seen: list[tuple[str, Decimal]] = []
-
-    def notice(order: ordering.OrderRecord, balance: Decimal) -> str:
-        seen.append((order.status, balance))
-        return f"order #{order.order_id} is {order.status}; balance {balance}"
 
     await ordering.resolve_review(
-        shop.db, placed.order_id, panel_order_id=panel_id, admin_id=ADMIN, notify=notice
+        shop.db, placed.order_id, panel_order_id=panel_id, admin_id=ADMIN, notify_customer=True
     )
     await ordering.resolve_review(
-        shop.db, failed.order_id, panel_order_id=None, admin_id=ADMIN, notify=notice
+        shop.db, failed.order_id, panel_order_id=None, admin_id=ADMIN, notify_customer=True
     )
-    # The hook sees the settled order and the customer's balance after the decision.
+    # The notice holds the settled order and the customer's balance after the decision.
     both_held = Decimal(100) - placed.price - failed.price
     after_refund = Decimal(100) - placed.price
-    assert seen == [("pending", both_held), ("failed", after_refund)]
-    texts = [str(row["text"]) for row in await outbox_rows.for_chat(shop.db, CUSTOMER)]
-    assert texts == [
-        f"order #{placed.order_id} is pending; balance {both_held}",
-        f"order #{failed.order_id} is failed; balance {after_refund}",
+    rows = await outbox_rows.for_chat(shop.db, CUSTOMER)
+    seen = [
+        (m.kind, (m.data or {})["order"]["status"], Decimal((m.data or {})["balance"]))
+        for m in rows
     ]
+    assert seen == [
+        ("review_placed", "pending", both_held),
+        ("review_failed", "failed", after_refund),
+    ]
+    placed_text, failed_text = await queued_texts(shop.db, CUSTOMER)
+    assert f"#{placed.order_id}" in placed_text and f"#{failed.order_id}" in failed_text
 
 
 async def test_no_notice_no_decision(
@@ -428,16 +429,16 @@ async def test_no_notice_no_decision(
             order.order_id,
             panel_order_id=None,
             admin_id=ADMIN,
-            notify=lambda settled, _balance: f"order #{settled.order_id} failed",
+            notify_customer=True,
         )
     still = await ordering.get_order(shop.db, order.order_id)
     assert still is not None and still.status == "review"
     assert await wallet.get_balance(shop.db, CUSTOMER) == balance
     monkeypatch.undo()
 
-    # A hook that has nothing to say queues nothing; the decision is made.
+    # A decision nobody is told about queues nothing; the decision is made.
     resolved = await ordering.resolve_review(
-        shop.db, order.order_id, panel_order_id=None, admin_id=ADMIN, notify=lambda *_: None
+        shop.db, order.order_id, panel_order_id=None, admin_id=ADMIN, notify_customer=False
     )
     assert resolved.status == "failed"
     assert await outbox_rows.for_chat(shop.db, CUSTOMER) == []

@@ -59,7 +59,7 @@ async def test_a_message_is_queued_once_per_dedupe_key_and_delivered(
 
     assert _texts(fake_bot_api, 7) == ["<b>Done</b>"]
     row = await outbox_rows.get(db, first)
-    assert row is not None and row["status"] == "sent" and row["sent_at"] is not None
+    assert row is not None and row.status == "sent" and row.sent_at is not None
 
 
 async def test_flood_control_delays_a_message_but_never_loses_it(
@@ -72,8 +72,8 @@ async def test_flood_control_delays_a_message_but_never_loses_it(
 
     assert await deliver_outbox(bot, db, limiter=limiter) == 0
     row = await outbox_rows.get(db, message_id)
-    assert row is not None and row["status"] == "pending" and "flood" in row["last_error"]
-    assert row["attempts"] == 0, "a flood wait is not a failed attempt"
+    assert row is not None and row.status == "pending" and "flood" in row.last_error
+    assert row.attempts == 0, "a flood wait is not a failed attempt"
     assert await deliver_outbox(bot, db, limiter=limiter) == 0, "sent before the wait was over"
 
     assert await _deliver_all(bot, db, limiter, expected=1, within=3.0) == 1
@@ -97,7 +97,7 @@ async def test_a_user_who_blocked_the_bot_is_marked_and_left_alone(
 
     blocked = await users.get_user(db, 2001)
     assert blocked is not None and blocked.is_blocked
-    assert [r["status"] for r in await outbox_rows.for_chat(db, 2001)] == ["failed"] * 3
+    assert [r.status for r in await outbox_rows.for_chat(db, 2001)] == ["failed"] * 3
     assert _texts(fake_bot_api, 2002) == ["news for the other user"]
 
     # Later news for them is given up without asking Telegram again.
@@ -105,7 +105,7 @@ async def test_a_user_who_blocked_the_bot_is_marked_and_left_alone(
     await notifications.enqueue(db, 2001, "more news")
     assert await deliver_outbox(bot, db, limiter=SendLimiter()) == 0
     assert len(fake_bot_api.calls_to("sendMessage")) == tries
-    assert [r["status"] for r in await outbox_rows.for_chat(db, 2001)] == ["failed"] * 4
+    assert [r.status for r in await outbox_rows.for_chat(db, 2001)] == ["failed"] * 4
 
 
 async def test_a_message_telegram_refuses_is_given_up_at_once(
@@ -118,8 +118,8 @@ async def test_a_message_telegram_refuses_is_given_up_at_once(
     assert await deliver_outbox(bot, db, limiter=SendLimiter()) == 1
 
     bad_row = await outbox_rows.get(db, bad)
-    assert bad_row is not None and bad_row["status"] == "failed"
-    assert "parse entities" in bad_row["last_error"]
+    assert bad_row is not None and bad_row.status == "failed"
+    assert "parse entities" in bad_row.last_error
     assert _texts(fake_bot_api, 8) == ["fine"]
 
 
@@ -133,13 +133,13 @@ async def test_network_errors_are_retried_a_few_times_then_given_up(db: Database
             for attempt in range(1, 6):
                 assert await deliver_outbox(bot, db, limiter=SendLimiter()) == 0
                 row = await outbox_rows.get(db, message_id)
-                assert row is not None and row["attempts"] == attempt
+                assert row is not None and row.attempts == attempt
                 if attempt < 5:
-                    assert row["status"] == "pending"
+                    assert row.status == "pending"
                     assert await notifications.due_messages(db, 10) == [], "retried too soon"
                     # Let the backoff pass.
                     await _make_due(db, message_id)
-            assert row["status"] == "failed"
+            assert row.status == "failed"
 
 
 async def _make_due(db: Database, message_id: int) -> None:

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 from bot.panels.models import OrderType
-from bot.services import tracking, wallet
+from bot.services import refunds, status_sync, wallet
 from bot.services.ordering import OrderRecord
 from storage import ledger
 from storage.db import open_database
@@ -19,9 +19,9 @@ START = Decimal(10_000)
 
 async def _refunds(shop: Tracking, order: OrderRecord) -> list[Decimal]:
     return [
-        Decimal(row["amount"])
-        for row in await ledger.for_order(shop.db, order.order_id)
-        if row["kind"] == "refund"
+        entry.amount
+        for entry in await ledger.for_order(shop.db, order.order_id)
+        if entry.kind == "refund"
     ]
 
 
@@ -33,7 +33,7 @@ async def test_canceled_order_is_refunded_in_full_once(tracking_shop: Tracking) 
 
     await shop.sync()
     await shop.sync()
-    await tracking.refresh_order(shop.db, shop.panels, order.order_id)
+    await status_sync.refresh_order(shop.db, shop.panels, order.order_id)
 
     assert await _refunds(shop, order) == [order.price]
     assert await wallet.get_balance(shop.db, CUSTOMER) == START
@@ -73,7 +73,7 @@ async def test_two_syncs_racing_refund_once(tracking_shop: Tracking) -> None:
     await asyncio.gather(
         shop.sync(),
         shop.sync(),
-        tracking.refresh_order(shop.db, shop.panels, order.order_id),
+        status_sync.refresh_order(shop.db, shop.panels, order.order_id),
     )
 
     assert await _refunds(shop, order) == [order.price]
@@ -93,7 +93,7 @@ async def test_a_restart_never_refunds_twice(tracking_shop: Tracking) -> None:
     try:
         shop.db = reopened
         await shop.sync()
-        await tracking.refresh_order(reopened, shop.panels, order.order_id)
+        await status_sync.refresh_order(reopened, shop.panels, order.order_id)
         assert await _refunds(shop, order) == [order.price]
         assert await wallet.get_balance(reopened, CUSTOMER) == START
         assert len(await shop.messages()) == 1
@@ -112,7 +112,7 @@ async def test_an_order_refunded_in_part_is_never_refunded_again(
 
     # Later the panel calls the whole order refunded: the ledger takes one refund per order.
     shop.set_status(order, "Refunded")
-    refreshed = await tracking.refresh_order(shop.db, shop.panels, order.order_id)
+    refreshed = await status_sync.refresh_order(shop.db, shop.panels, order.order_id)
 
     assert refreshed.status == "refunded"
     assert await _refunds(shop, order) == [partial]
@@ -158,7 +158,7 @@ def test_refund_due_follows_the_status() -> None:
     }
 
     def due(status: str, remains: int | None = None, **changes: object) -> Decimal:
-        return tracking.refund_due(
+        return refunds.refund_due(
             OrderRecord(**{**base, "status": status, "remains": remains, **changes})  # type: ignore[arg-type]
         )
 

@@ -15,6 +15,7 @@ from bot.services.ordering import OrderRecord
 from bot.texts import orders as texts
 from storage import orders as order_rows
 from tests.fakes.chat_orders import customer, drawn_card, place
+from tests.fakes.outbox import queued_texts
 from tests.fakes.telegram_fixtures import BotEnv, FakeUser
 
 FUNDS = Decimal(500)
@@ -43,10 +44,7 @@ async def admin_alerted(env: BotEnv, order: OrderRecord) -> None:
 
 async def told(env: BotEnv, user: FakeUser) -> list[str]:
     """Every message queued in the outbox for this user (sent or not yet)."""
-    rows = await env.db.conn.execute_fetchall(
-        "SELECT text FROM outbox WHERE chat_id = ? ORDER BY id", (user.chat_id,)
-    )
-    return [str(row[0]) for row in rows]
+    return await queued_texts(env.db, user.chat_id, currency=env.settings.currency)
 
 
 async def status_of(env: BotEnv, order_id: int) -> str:

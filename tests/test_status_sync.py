@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import socket
 import time
-from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
 import pytest
 
 from bot.panels.models import OrderRequest, OrderStatusInfo, OrderType
-from bot.services import ordering, tracking, users, wallet
+from bot.services import ordering, panel_health, status_sync, users, wallet
 from bot.services.ordering import OrderRecord, PlacementKind
 from storage import tracking as tracking_rows
 from storage.db import Database
@@ -64,7 +62,7 @@ async def test_every_status_is_told_once_with_progress_and_numbers(
 
     stored = await shop.order(order.order_id)
     assert (stored.status, stored.remains) == ("completed", 0)
-    history = await tracking.order_history(shop.db, order.order_id)
+    history = await status_sync.order_history(shop.db, order.order_id)
     assert [e.new_status for e in history] == [
         "placing",
         "pending",
@@ -171,7 +169,7 @@ async def test_a_dead_panel_is_backed_off_and_others_still_sync(tracking_shop: T
     order = await shop.place()
     await shop.connect("dead", "v2", url=closed_port_url())
     dead_order = await _order_on(shop, "dead", panel_order_id="777")
-    health = tracking.PanelHealth()
+    health = panel_health.PanelHealth()
     shop.set_status(order, "Completed")
 
     reports = {r.panel: r for r in await shop.sync(health=health)}
@@ -323,7 +321,7 @@ async def test_refresh_asks_the_panel_about_one_order_now(tracking_shop: Trackin
     shop.set_status(order, "In progress", remains=order.quantity // 2)
     shop.sandbox.requests.clear()
 
-    refreshed = await tracking.refresh_order(shop.db, shop.panels, order.order_id)
+    refreshed = await status_sync.refresh_order(shop.db, shop.panels, order.order_id)
 
     assert (refreshed.status, refreshed.remains) == ("in_progress", order.quantity // 2)
     assert len(shop.status_requests()) == 1
@@ -332,14 +330,14 @@ async def test_refresh_asks_the_panel_about_one_order_now(tracking_shop: Trackin
 
 async def test_refresh_of_an_unknown_order_says_so(tracking_shop: Tracking) -> None:
     with pytest.raises(LookupError):
-        await tracking.refresh_order(tracking_shop.db, tracking_shop.panels, 999)
+        await status_sync.refresh_order(tracking_shop.db, tracking_shop.panels, 999)
 
 
 # --------------------------------------------------------------------------- backoff
 
 
 def test_panel_health_backs_off_exponentially_up_to_a_cap() -> None:
-    health = tracking.PanelHealth(start=30, cap=900)
+    health = panel_health.PanelHealth(start=30, cap=900)
     waits = []
     for _ in range(7):
         health.failed("p", 1000.0)
@@ -351,63 +349,6 @@ def test_panel_health_backs_off_exponentially_up_to_a_cap() -> None:
 
 
 # --------------------------------------------------------------------------- fast paths
-
-
-async def test_the_fast_record_is_the_one_order_from_row_builds(tracking_shop: Tracking) -> None:
-    shop = tracking_shop
-    order = await shop.place(link="https://example.com/p?a=1&b=<2>")
-    row = await tracking_rows.order_row(shop.db, order.order_id)
-    assert row is not None
-
-    for status, remains, start_count in [("in_progress", 10, 7), ("completed", None, None)]:
-        slow = tracking._moved_on(ordering.order_from_row(row), status, remains, start_count)
-        assert tracking._record(row, status, remains, start_count) == slow
-
-
-def test_the_order_button_json_is_what_json_dumps_writes() -> None:
-    for order_id in (1, 42, 10**9):
-        assert json.loads(tracking._order_button_json(order_id)) == tracking._order_button(
-            order_id
-        )
-        assert tracking._order_button_json(order_id) == json.dumps(
-            tracking._order_button(order_id)
-        )
-
-
-@pytest.mark.parametrize("old_status", [*tracking.ACTIVE_STATUSES, "completed", "partial"])
-@pytest.mark.parametrize(
-    "status", ["pending", "in_progress", "processing", "completed", "partial"]
-)
-def test_news_is_a_change_of_the_news_key(old_status: str, status: str) -> None:
-    quantity = 1000
-    for old_remains in (None, 1000, 740, 260, 0):
-        for remains in (None, 1000, 760, 740, 499, 0):
-            base = {
-                "order_id": 7,
-                "user_id": 1,
-                "chat_id": 1,
-                "panel": "p",
-                "panel_order_id": "9",
-                "item_id": 1,
-                "service_id": "1",
-                "service_name": "Followers",
-                "order_type": OrderType.DEFAULT,
-                "link": None,
-                "quantity": quantity,
-                "fields": {},
-                "price": Decimal("1.00"),
-                "cost": Decimal("0.50"),
-                "charged": True,
-                "start_count": None,
-                "created_at": datetime.now(UTC),
-                "updated_at": datetime.now(UTC),
-            }
-            before = OrderRecord(**{**base, "status": old_status, "remains": old_remains})  # type: ignore[arg-type]
-            after = OrderRecord(**{**base, "status": status, "remains": remains})  # type: ignore[arg-type]
-            key = tracking._news_key(after)
-            expected = key is not None and key != tracking._news_key(before)
-            news = tracking._is_news(quantity, old_status, old_remains, status, remains)
-            assert news == expected, (old_status, old_remains, status, remains)
 
 
 async def test_sync_writes_compose_into_the_callers_transaction(db: Database) -> None:
@@ -438,7 +379,7 @@ async def test_answers_arriving_together_are_written_together(
         return infos
 
     written: list[int] = []
-    apply_answers = tracking._apply_answers
+    apply_answers = status_sync._apply_answers
 
     async def slow_database(
         db: Database, panel: str, asked: list[tracking_rows.ActiveOrder], *args: Any
@@ -450,7 +391,7 @@ async def test_answers_arriving_together_are_written_together(
         return await apply_answers(db, panel, asked, *args)
 
     monkeypatch.setattr(client, "order_statuses", counted)
-    monkeypatch.setattr(tracking, "_apply_answers", slow_database)
+    monkeypatch.setattr(status_sync, "_apply_answers", slow_database)
 
     (report,) = await shop.sync(concurrency=4)
 
@@ -459,7 +400,7 @@ async def test_answers_arriving_together_are_written_together(
     assert written == [100, 350]
     for order in orders:
         assert (await shop.order(order.order_id)).status == "canceled"
-        assert len(await tracking.order_history(shop.db, order.order_id)) == 3
+        assert len(await status_sync.order_history(shop.db, order.order_id)) == 3
     refunds = await shop.db.fetch_all(
         "SELECT order_id, amount, balance_after FROM ledger WHERE kind = 'refund'"
         " ORDER BY entry_id"

@@ -11,6 +11,7 @@ import pytest
 
 from bot.services import users, wallet
 from storage import ptb_state
+from storage import requests as request_rows
 from storage.db import Database, Migration, bundled_migrations, open_database
 
 
@@ -193,3 +194,53 @@ async def test_reads_never_see_another_tasks_uncommitted_rows(db: Database) -> N
     assert await reader == {}
     with pytest.raises(RuntimeError):
         await writer
+
+
+async def test_refills_and_cancels_move_into_one_table_keeping_their_dedupe_keys(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "old.sqlite3"
+    old = await open_database(path, migrations=[m for m in bundled_migrations() if m.version < 6])
+    now = "2024-01-01T00:00:00.000000+00:00"
+    try:
+        # Only the requests matter here, not the catalog an order would point at.
+        await old.conn.execute("PRAGMA foreign_keys = OFF")
+        await old.conn.execute(
+            "INSERT INTO users (user_id, chat_id, first_name, created_at, updated_at)"
+            " VALUES (1, 1, 'A', ?, ?)",
+            (now, now),
+        )
+        await old.conn.execute(
+            "INSERT INTO orders (order_id, user_id, chat_id, panel, item_id, service_id,"
+            " service_name, order_type, quantity, fields, price, cost, charged, status,"
+            " idempotency_key, created_at, updated_at) VALUES (1, 1, 1, 'p', 1, '1', 'S',"
+            " 'Default', 100, '{}', '1', '1', 1, 'completed', 'k', ?, ?)",
+            (now, now),
+        )
+        for table, count in (("refills", 2), ("cancels", 3)):
+            for _ in range(count):
+                await old.conn.execute(
+                    f"INSERT INTO {table} (order_id, panel, panel_request_id, status,"
+                    " created_at, updated_at) VALUES (1, 'p', '9', 'completed', ?, ?)",
+                    (now, now),
+                )
+        await old.conn.commit()
+    finally:
+        await old.close()
+
+    db = await open_database(path)
+    try:
+        rows = await db.fetch_all("SELECT id, kind FROM panel_requests ORDER BY id")
+        # Refills keep their IDs; cancels move above every ID either table used, so a
+        # "cancel:<id>:<status>" key already queued never names another cancel.
+        assert [(int(r[0]), str(r[1])) for r in rows] == [
+            (1, "refill"),
+            (2, "refill"),
+            (4, "cancel"),
+            (5, "cancel"),
+            (6, "cancel"),
+        ]
+        requests = await request_rows.for_order(db, 1)
+        assert [r.kind for r in requests] == ["cancel"] * 3 + ["refill"] * 2
+    finally:
+        await db.close()

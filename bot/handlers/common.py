@@ -19,6 +19,7 @@ from bot.callbacks import Callback, decode
 from bot.context import Context
 from bot.i18n import _
 from bot.services import users
+from storage.users import User as Customer
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +46,7 @@ def sender(update: Update) -> User:
     return user
 
 
-async def remember_user(update: Update, context: Context) -> tuple[users.User, bool]:
+async def remember_user(update: Update, context: Context) -> tuple[Customer, bool]:
     """Register the user behind this update (or refresh their names); say if they are new."""
     tg_user = update.effective_user
     chat = update.effective_chat

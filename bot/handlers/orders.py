@@ -3,7 +3,7 @@
 Every button carries only a local order number, so every button first checks the order
 belongs to the user pressing it: another user's number, a made-up payload or an order that no
 longer allows the action is answered with one sentence and changes nothing. Refill and Cancel
-are offered only when ``tracking.available_actions`` allows them and no such request is still
+are offered only when ``panel_requests.available_actions`` allows them and no such request is still
 open; a double tap sends one request (a per-order lock here, and the tracking service returns
 the open request instead of sending another).
 """
@@ -24,9 +24,11 @@ from bot.handlers.common import send, show, tapped
 from bot.keyboards import MENU_MAIN
 from bot.keyboards import orders as keyboards
 from bot.panels.errors import PanelError
-from bot.services import catalog, ordering, tracking
-from bot.services.ordering import OrderRecord
+from bot.services import catalog, ordering, panel_requests, status_sync
+from bot.texts import notifications as notification_texts
 from bot.texts import orders as texts
+from storage.orders import OrderRecord
+from storage.requests import ServiceRequest
 
 log = logging.getLogger(__name__)
 
@@ -47,12 +49,12 @@ async def _own_order(update: Update, context: Context) -> tuple[CallbackQuery, O
     return query, order
 
 
-def _is_open(request: tracking.ServiceRequest) -> bool:
+def _is_open(request: ServiceRequest) -> bool:
     """True while the request counts as asked (as ``tracking`` counts it for a second tap)."""
-    if request.status in tracking.POLLED_REQUEST_STATUSES:
+    if request.status in panel_requests.POLLED_REQUEST_STATUSES:
         return True
-    if request.status in (tracking.SENDING, tracking.ACCEPTED):
-        return datetime.now(UTC) - request.created_at < tracking.RECENT_REQUEST
+    if request.status in (panel_requests.SENDING, panel_requests.ACCEPTED):
+        return datetime.now(UTC) - request.created_at < panel_requests.RECENT_REQUEST
     return False
 
 
@@ -68,14 +70,14 @@ def _lock_for(context: Context, order_id: int) -> asyncio.Lock:
 
 async def _actions(
     context: Context, order: OrderRecord
-) -> tuple[tracking.OrderActions, list[tracking.ServiceRequest]]:
+) -> tuple[panel_requests.OrderActions, list[ServiceRequest]]:
     """What the customer may ask for now (open requests count as asked) and the requests."""
     bot_data = context.bot_data
     item = await catalog.get_item(bot_data.db, order.item_id)
-    allowed = tracking.available_actions(order, item, bot_data.panels.get(order.panel))
-    requests = await tracking.order_requests(bot_data.db, order.order_id)
+    allowed = panel_requests.available_actions(order, item, bot_data.panels.get(order.panel))
+    requests = await panel_requests.order_requests(bot_data.db, order.order_id)
     open_kinds = {r.kind for r in requests if _is_open(r)}
-    actions = tracking.OrderActions(
+    actions = panel_requests.OrderActions(
         can_refill=allowed.can_refill and "refill" not in open_kinds,
         can_cancel=allowed.can_cancel and "cancel" not in open_kinds,
     )
@@ -94,7 +96,7 @@ async def _show_card(
     unless ``in_place`` is False (then as a new message)."""
     bot_data = context.bot_data
     actions, requests = await _actions(context, order)
-    events = await tracking.order_history(bot_data.db, order.order_id)
+    events = await status_sync.order_history(bot_data.db, order.order_id)
     text = texts.order_card(
         order,
         currency=bot_data.settings.currency,
@@ -172,11 +174,10 @@ async def refresh(update: Update, context: Context) -> None:
     # Orders without a panel ID (being placed, held, not placed) have nothing to ask about.
     if order.panel_order_id is not None and order.panel in bot_data.panels:
         try:
-            order = await tracking.refresh_order(
+            order = await status_sync.refresh_order(
                 bot_data.db,
                 bot_data.panels,
                 order.order_id,
-                currency=bot_data.settings.currency,
                 admin_chat_ids=bot_data.settings.admin_ids,
             )
         except PanelError as e:
@@ -219,15 +220,18 @@ async def _request(update: Update, context: Context, kind: str) -> None:
             await _show_card(update, context, order)
             return
         await query.answer(texts.SENDING_ALERT)
-        send = tracking.request_refill if is_refill else tracking.request_cancel
+        send = panel_requests.request_refill if is_refill else panel_requests.request_cancel
         try:
             request = await send(
                 bot_data.db, bot_data.panels, order_id=order.order_id, user_id=order.user_id
             )
-        except tracking.ActionRefused as e:
+        except panel_requests.ActionRefused as e:
             log.info("%s of order %d refused: %s", kind, order.order_id, e)
             refused = texts.refill_refused if is_refill else texts.cancel_refused
-            notice = refused(e.message)
+            words = e.panel_words or notification_texts.request_refused(
+                e.kind, e.reason, e.order_id, e.status
+            )
+            notice = refused(words)
         except PanelError as e:
             log.warning("%s of order %d failed: %s", kind, order.order_id, e)
             refused = texts.refill_refused if is_refill else texts.cancel_refused

@@ -47,8 +47,9 @@ from bot.i18n import _
 from bot.keyboards import payments as keyboards
 from bot.payments.cryptopay import CryptoPayError
 from bot.services import payments, users
-from bot.services.payments import Origin, PreCheckoutRefusal, StarsOutcome
+from bot.services.payments import PreCheckoutRefusal, StarsOutcome
 from bot.texts import payments as texts
+from storage.payments import Origin, Payment, Provider, State
 
 log = logging.getLogger(__name__)
 
@@ -386,11 +387,11 @@ async def check_payment_button(update: Update, context: Context) -> None:
     if (
         payment is None
         or payment.user_id != query.from_user.id
-        or payment.provider is not payments.Provider.CRYPTOPAY
+        or payment.provider is not Provider.CRYPTOPAY
         or payment.provider_payment_id is None
     ):
         raise ForgedCallback("not this presser's Crypto Pay payment")
-    if payment.state in (payments.State.CREDITED, payments.State.REFUNDED):
+    if payment.state in (State.CREDITED, State.REFUNDED):
         await query.answer(_(texts.CHECK_DONE), show_alert=True)
         return
     if client is None:
@@ -412,10 +413,10 @@ async def check_payment_button(update: Update, context: Context) -> None:
             admin_chat_ids=sorted(settings.admin_ids),
         )
     fresh = await payments.get_payment(bot_data.db, payment.payment_id)
-    if credit is not None or (fresh is not None and fresh.state is payments.State.CREDITED):
+    if credit is not None or (fresh is not None and fresh.state is State.CREDITED):
         await query.answer(texts.CHECK_DONE)
         await drop_buttons(query)
-    elif fresh is not None and fresh.state is payments.State.EXPIRED:
+    elif fresh is not None and fresh.state is State.EXPIRED:
         await query.answer(_(texts.CRYPTO_EXPIRED), show_alert=True)
     else:
         await query.answer(_(texts.CRYPTO_NOT_PAID_YET), show_alert=True)
@@ -556,7 +557,7 @@ async def _who(context: Context, user_id: int) -> str:
     return common_texts.customer(customer.first_name, customer.username, user_id)
 
 
-async def _send_cards(context: Context, payment: payments.Payment) -> None:
+async def _send_cards(context: Context, payment: Payment) -> None:
     """Send every admin a card with the receipt and Approve / Reject."""
     settings = context.bot_data.settings
     card = texts.receipt_card(payment, await _who(context, payment.user_id), settings.currency)
@@ -579,7 +580,7 @@ async def _send_cards(context: Context, payment: payments.Payment) -> None:
         )
 
 
-async def _show_decision(context: Context, payment: payments.Payment, admin_name: str) -> None:
+async def _show_decision(context: Context, payment: Payment, admin_name: str) -> None:
     """Turn every admin's card about this receipt into the decision."""
     settings = context.bot_data.settings
     text = texts.receipt_decided(
@@ -648,13 +649,13 @@ async def _decide(
     except payments.DecisionError as e:
         if e.payment is not None:
             await _show_decision(context, e.payment, await _decider_name(context, e.payment))
-        return False, str(e)
+        return False, texts.decision_refused(e.payment_id, e.payment)
     log.info("admin %d %s payment %d", admin.id, "approved" if approve else "rejected", payment_id)
     await _show_decision(context, payment, _admin_name(update))
     return True, reply
 
 
-async def _decider_name(context: Context, payment: payments.Payment) -> str:
+async def _decider_name(context: Context, payment: Payment) -> str:
     if payment.decided_by is None:
         return "an admin"
     admin = await users.get_user(context.bot_data.db, payment.decided_by)
@@ -688,7 +689,7 @@ async def reject_button(update: Update, context: Context) -> None:
     payment_id, code = callback.int_arg(0), callback.args[1]
     if code in (keyboards.ASK_REASON, keyboards.BACK):
         payment = await payments.get_payment(context.bot_data.db, payment_id)
-        if payment is None or payment.state is not payments.State.CREATED:
+        if payment is None or payment.state is not State.CREATED:
             await query.answer(
                 texts.already_decided(payment) if payment else texts.no_such_payment(payment_id),
                 show_alert=True,
@@ -786,7 +787,9 @@ async def refund_command(update: Update, context: Context) -> None:
     try:
         payment = await payments.check_refundable(bot_data.db, payment_id)
     except payments.RefundError as e:
-        await message.reply_text(str(e))
+        await message.reply_text(
+            texts.refund_refused(e.reason, e.payment_id, e.payment, e.balance)
+        )
         return
     assert payment.provider_payment_id is not None
     try:

@@ -39,9 +39,9 @@ from bot.handlers.common import (
 )
 from bot.keyboards import orders as keyboards
 from bot.services import ordering, users
-from bot.services.ordering import AdminAlerts, CustomerNotice, HeldNotice, OrderRecord
-from bot.texts import ordering as ordering_texts
+from bot.services.ordering import AdminAlerts
 from bot.texts import orders as texts
+from storage.orders import OrderRecord
 
 log = logging.getLogger(__name__)
 
@@ -87,43 +87,19 @@ async def _customer_name(context: Context, user_id: int) -> str:
     return common_texts.customer(customer.first_name, customer.username, user_id)
 
 
-async def _notice_for(
-    context: Context, order: OrderRecord | None, admin_id: int, notice: CustomerNotice
-) -> tuple[CustomerNotice | None, bool]:
-    """The notice ``resolve_review`` queues with the decision, and whether the customer will
-    be told: not when the order is the deciding admin's own (they read the reply), nor
-    when the customer has blocked the bot (then told is False)."""
+async def _tell_customer(context: Context, order: OrderRecord | None, admin_id: int) -> bool:
+    """Whether ``resolve_review`` queues the customer's notice with the decision: not when
+    the order is the deciding admin's own (they read the reply), nor when the customer has
+    blocked the bot."""
     if order is None or order.user_id == admin_id:
-        return None, True
+        return False
     customer = await users.get_user(context.bot_data.db, order.user_id)
-    if customer is not None and customer.is_blocked:
-        return None, False
-    return notice, True
+    return customer is None or not customer.is_blocked
 
 
 def held_alerts(bot_data: BotData) -> AdminAlerts:
-    """How the admins hear about an order just held for review: the order, the reason and a
-    button that opens its review card."""
-    currency = bot_data.settings.currency
-
-    def render(order: OrderRecord) -> tuple[str, dict[str, Any] | None]:
-        markup = keyboards.open_review_keyboard(order.order_id).to_dict()
-        return texts.admin_order_held(order, currency), markup
-
-    return AdminAlerts(bot_data.settings.admin_ids, render)
-
-
-def held_notice(bot_data: BotData) -> HeldNotice:
-    """What the customer of an order held without an answer to their Confirm reads (an
-    admin's own order: nothing, the admins' alert says it all)."""
-    currency = bot_data.settings.currency
-
-    def render(order: OrderRecord) -> str | None:
-        if bot_data.is_admin(order.user_id):
-            return None
-        return ordering_texts.held(order, currency)
-
-    return render
+    """Who hears about an order just held for review (the admins)."""
+    return AdminAlerts(bot_data.settings.admin_ids)
 
 
 # --------------------------------------------------------------------------- /review
@@ -202,15 +178,16 @@ async def take_panel_id(update: Update, context: Context) -> str | int:
         await message.reply_text(texts.BAD_PANEL_ID)
         return TYPING_PANEL_ID
     db = context.bot_data.db
-    notice, told = await _notice_for(
-        context,
-        await ordering.get_order(db, order_id),
-        admin.id,
-        lambda settled, _balance: texts.customer_order_placed(settled),
-    )
+    held = await ordering.get_order(db, order_id)
+    notify = await _tell_customer(context, held, admin.id)
+    told = notify or held is None or held.user_id == admin.id
     try:
         order = await ordering.resolve_review(
-            db, order_id, panel_order_id=panel_order_id, admin_id=admin.id, notify=notice
+            db,
+            order_id,
+            panel_order_id=panel_order_id,
+            admin_id=admin.id,
+            notify_customer=notify,
         )
     except ordering.PanelOrderIdTaken as e:
         # Still waiting for the right ID.
@@ -262,15 +239,11 @@ async def mark_failed(update: Update, context: Context) -> int | None:
     _forget(context)
     db = context.bot_data.db
     currency = context.bot_data.settings.currency
-    notice, told = await _notice_for(
-        context,
-        order,
-        admin.id,
-        lambda settled, balance: texts.customer_order_failed(settled, balance, currency),
-    )
+    notify = await _tell_customer(context, order, admin.id)
+    told = notify or order.user_id == admin.id
     try:
         order = await ordering.resolve_review(
-            db, order.order_id, panel_order_id=None, admin_id=admin.id, notify=notice
+            db, order.order_id, panel_order_id=None, admin_id=admin.id, notify_customer=notify
         )
     except ordering.ReviewError as e:
         await drop_buttons(query)

@@ -12,7 +12,7 @@ from bot.texts import orders as texts
 
 if TYPE_CHECKING:
     from bot.services.common import Page
-    from bot.services.ordering import OrderRecord
+    from storage.orders import OrderRecord
 
 ORDERS_PER_PAGE = 8
 
@@ -69,6 +69,13 @@ def order_card_keyboard(
         rows.append(actions)
     rows.append([_button(texts.BTN_MY_ORDERS, Action.ORDERS, 0), _menu_button()])
     return InlineKeyboardMarkup(rows)
+
+
+def open_order_keyboard(order_id: int) -> InlineKeyboardMarkup:
+    """One button under a notice that opens the order's card."""
+    return InlineKeyboardMarkup(
+        [[_button(texts.open_order_button(order_id), Action.ORDER_CARD, order_id)]]
+    )
 
 
 def open_review_keyboard(order_id: int) -> InlineKeyboardMarkup:

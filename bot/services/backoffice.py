@@ -22,12 +22,12 @@ from decimal import Decimal
 from bot.panels.base import PanelClient
 from bot.panels.errors import PanelError, UnsupportedAction
 from bot.panels.models import Balance
-from bot.services import ordering, tracking, users, wallet
-from bot.services.ordering import OrderRecord
-from bot.services.users import User
-from bot.services.wallet import LedgerEntry
+from bot.services import ordering, panel_health, status_sync, users, wallet
 from storage import backoffice as backoffice_rows
 from storage.db import Database, parse_time, time_text
+from storage.ledger import LedgerEntry
+from storage.orders import OrderRecord
+from storage.users import User
 
 log = logging.getLogger(__name__)
 
@@ -108,7 +108,7 @@ async def _balance(
 async def panel_overview(
     db: Database,
     panels: Mapping[str, PanelClient],
-    health: tracking.PanelHealth | None,
+    health: panel_health.PanelHealth | None,
     *,
     time_limit: float,
 ) -> list[PanelOverview]:
@@ -119,7 +119,7 @@ async def panel_overview(
     catalogs = await backoffice_rows.catalog_figures(db)
     orders = await backoffice_rows.order_figures(
         db,
-        active_statuses=tracking.ACTIVE_STATUSES,
+        active_statuses=status_sync.ACTIVE_STATUSES,
         held_status=ordering.REVIEW,
         stale_status=ordering.PLACING,
         stale_before=time_text(now - ordering.STALE_PLACING_AFTER),

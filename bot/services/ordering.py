@@ -31,12 +31,11 @@ import dataclasses
 import json
 import logging
 import sqlite3
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any
 
 from bot.panels.base import PanelClient
 from bot.panels.errors import (
@@ -50,20 +49,21 @@ from bot.panels.models import (
     OrderRequest,
     OrderStatus,
     OrderType,
-    parse_int,
 )
 from bot.services import notifications, wallet
 from bot.services.catalog import get_item, quote
 from bot.services.common import Page, page_window
+from bot.services.notifications import Notice, NoticeKind
 from storage import orders as order_rows
 from storage import users as user_rows
-from storage.db import Database, parse_time, time_text
+from storage.db import Database, time_text
+from storage.orders import OrderRecord, OrderState
 
 log = logging.getLogger(__name__)
 
-PLACING = "placing"
-REVIEW = "review"
-FAILED = "failed"
+PLACING = OrderState.PLACING
+REVIEW = OrderState.REVIEW
+FAILED = OrderState.FAILED
 # An order still "placing" this long after it was written was interrupted (a crash or a
 # shutdown mid-request): its outcome is unknown, so it goes to review like a timeout.
 STALE_PLACING_AFTER = timedelta(minutes=10)
@@ -99,75 +99,18 @@ def refusal_of(error: PanelError) -> Refusal:
     return Refusal.SUPPLIER
 
 
-@dataclass(frozen=True, slots=True)
-class OrderRecord:
-    """An order as we keep it: what was sent, what it cost, where it stands."""
-
-    order_id: int
-    user_id: int
-    chat_id: int
-    panel: str
-    panel_order_id: str | None
-    item_id: int
-    service_id: str
-    service_name: str
-    order_type: OrderType
-    link: str | None
-    quantity: int
-    fields: dict[str, str]
-    price: Decimal
-    cost: Decimal
-    charged: bool
-    status: str
-    remains: int | None
-    start_count: int | None
-    created_at: datetime
-    updated_at: datetime
-    # Why the order is held or failed: the panel's words or what went wrong while placing.
-    error: str | None = None
-    # The panel answered that it does not know the order's ID (it is held for review).
-    not_found: bool = False
-
-    @property
-    def total_units(self) -> int | None:
-        """Units the panel counts ``remains`` against, or None when no count is knowable."""
-        return total_units(self.order_type, self.quantity, self.fields)
-
-
-def total_units(order_type: OrderType, quantity: int, fields: Mapping[str, str]) -> int | None:
-    """Units an order's ``remains`` counts down from, or None when no count is knowable.
-
-    A drip-feed delivers ``quantity`` every run. Packages and subscriptions have no total
-    that panels agree on (a package's remains may count lines, or the one package), so a
-    partial one is never refunded by arithmetic: an admin settles it.
-    """
-    if order_type in (
-        OrderType.PACKAGE,
-        OrderType.CUSTOM_COMMENTS_PACKAGE,
-        OrderType.SUBSCRIPTIONS,
-    ):
+def delivered_of(quantity: int, remains: int | None) -> int | None:
+    """Units delivered so far, or None when the panel has not said what remains."""
+    if remains is None or quantity <= 0:
         return None
-    runs = parse_int(fields.get("runs")) or 1
-    return quantity * max(runs, 1) if quantity > 0 else None
-
-
-# Given the settled order and the customer's balance after the decision, the text (HTML) to
-# queue for the customer, or None to tell them nothing.
-CustomerNotice = Callable[[OrderRecord, Decimal], str | None]
-
-# Given an order just held for review, what its customer reads (HTML), or None: nothing.
-HeldNotice = Callable[[OrderRecord], str | None]
-
-# Given an order just held for review, the admins' alert: its text (HTML) and buttons.
-HeldAlert = Callable[[OrderRecord], tuple[str, dict[str, Any] | None]]
+    return quantity - min(max(remains, 0), quantity)
 
 
 @dataclass(frozen=True, slots=True)
 class AdminAlerts:
-    """Who hears about an order held for review, and what they read."""
+    """Who hears about an order held for review (``ORDER_HELD_ADMIN`` notices)."""
 
     admin_ids: Collection[int]
-    render: HeldAlert
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,35 +143,6 @@ class PanelOrderIdTaken(ReviewError):
         self.panel = panel
         self.panel_order_id = panel_order_id
         self.holder = holder
-
-
-def order_from_row(row: sqlite3.Row) -> OrderRecord:
-    """Build an ``OrderRecord`` from an orders row."""
-    fields = json.loads(row["fields"])
-    return OrderRecord(
-        order_id=int(row["order_id"]),
-        user_id=int(row["user_id"]),
-        chat_id=int(row["chat_id"]),
-        panel=str(row["panel"]),
-        panel_order_id=None if row["panel_order_id"] is None else str(row["panel_order_id"]),
-        item_id=int(row["item_id"]),
-        service_id=str(row["service_id"]),
-        service_name=str(row["service_name"]),
-        order_type=OrderType(row["order_type"]),
-        link=None if row["link"] is None else str(row["link"]),
-        quantity=int(row["quantity"]),
-        fields={str(k): str(v) for k, v in fields.items()},
-        price=Decimal(row["price"]),
-        cost=Decimal(row["cost"]),
-        charged=bool(row["charged"]),
-        status=str(row["status"]),
-        remains=None if row["remains"] is None else int(row["remains"]),
-        start_count=None if row["start_count"] is None else int(row["start_count"]),
-        created_at=parse_time(row["created_at"]),
-        updated_at=parse_time(row["updated_at"]),
-        error=None if row["error"] is None else str(row["error"]),
-        not_found=bool(row["not_found"]),
-    )
 
 
 async def place_order(
@@ -393,51 +307,58 @@ async def hold_for_review(
     order_id: int,
     reason: str,
     alerts: AdminAlerts | None,
-    notify: HeldNotice | None = None,
+    *,
+    notify_customer: bool = False,
 ) -> OrderRecord | None:
     """Hold an order for an admin's review with ``reason``, and queue the admins' alert (and
-    ``notify``'s word to the customer, if any) in the same transaction."""
+    with ``notify_customer`` the customer's notice, unless they are an admin: the admins'
+    alert says it all) in the same transaction."""
     async with db.transaction():
         await order_rows.set_status(db, order_id, REVIEW, error=reason)
         order = await get_order(db, order_id)
         if order is not None and alerts is not None:
             await _queue_held_alert(db, order, alerts)
-        text = None if order is None or notify is None else notify(order)
-        if order is not None and text is not None:
-            await notifications.enqueue(
+        admins = () if alerts is None else alerts.admin_ids
+        if order is not None and notify_customer and order.user_id not in admins:
+            await notifications.queue_notice(
                 db,
-                order.chat_id,
-                text,
-                dedupe_key=f"order:{order_id}:held:{time_text(order.updated_at)}",
+                Notice(
+                    order.chat_id,
+                    NoticeKind.ORDER_HELD,
+                    {"order": order},
+                    f"order:{order_id}:held:{time_text(order.updated_at)}",
+                ),
             )
     return order
 
 
 async def _queue_held_alert(db: Database, order: OrderRecord, alerts: AdminAlerts) -> None:
-    text, markup = alerts.render(order)
     for admin_id in sorted(alerts.admin_ids):
-        await notifications.enqueue(
+        await notifications.queue_notice(
             db,
-            admin_id,
-            text,
-            reply_markup=markup,
-            dedupe_key=f"admin:{admin_id}:order:{order.order_id}:held:"
-            f"{time_text(order.updated_at)}",
+            Notice(
+                admin_id,
+                NoticeKind.ORDER_HELD_ADMIN,
+                {"order": order},
+                f"admin:{admin_id}:order:{order.order_id}:held:{time_text(order.updated_at)}",
+            ),
         )
 
 
 async def hold_interrupted_placements(
-    db: Database, alerts: AdminAlerts | None, notify: HeldNotice | None = None
+    db: Database, alerts: AdminAlerts | None, *, notify_customer: bool = False
 ) -> list[OrderRecord]:
     """Send to review every order a previous process left "placing", telling the admins
-    and, through ``notify``, the customer (who saw no answer to their Confirm).
+    and, with ``notify_customer``, the customer (who saw no answer to their Confirm).
 
     Call it at start, before this process places anything: the process that sent those
     ``add`` requests is gone, so whether the panel has them is unknown.
     """
     held: list[OrderRecord] = []
-    for row in await order_rows.with_status(db, [PLACING]):
-        order = await hold_for_review(db, int(row["order_id"]), INTERRUPTED, alerts, notify)
+    for placing in await order_rows.with_status(db, [PLACING]):
+        order = await hold_for_review(
+            db, placing.order_id, INTERRUPTED, alerts, notify_customer=notify_customer
+        )
         if order is not None:
             log.warning(
                 "order %d was left placing by a previous run: held for review", order.order_id
@@ -446,8 +367,7 @@ async def hold_interrupted_placements(
     return held
 
 
-async def _duplicate(db: Database, existing: sqlite3.Row, user_id: int) -> PlacementResult:
-    order = order_from_row(existing)
+async def _duplicate(db: Database, order: OrderRecord, user_id: int) -> PlacementResult:
     # An idempotency key is never shared between customers; if it is, show nothing.
     shown = order if order.user_id == user_id else None
     return PlacementResult(
@@ -460,8 +380,7 @@ async def _duplicate(db: Database, existing: sqlite3.Row, user_id: int) -> Place
 
 async def get_order(db: Database, order_id: int) -> OrderRecord | None:
     """The order with this local number, or None."""
-    row = await order_rows.get(db, order_id)
-    return None if row is None else order_from_row(row)
+    return await order_rows.get(db, order_id)
 
 
 async def list_user_orders(
@@ -471,7 +390,7 @@ async def list_user_orders(
     total = await order_rows.count_for_user(db, user_id)
     page, pages, offset = page_window(total, page, page_size)
     rows = await order_rows.for_user(db, user_id, offset, page_size)
-    return Page([order_from_row(row) for row in rows], page, pages, total)
+    return Page(rows, page, pages, total)
 
 
 def _stale_placing_cutoff() -> str:
@@ -482,8 +401,7 @@ async def orders_for_review(db: Database) -> list[OrderRecord]:
     """Orders whose outcome is unknown: held for review, or interrupted while placing."""
     held = await order_rows.with_status(db, [REVIEW])
     stale = await order_rows.with_status(db, [PLACING], updated_before=_stale_placing_cutoff())
-    rows = sorted([*held, *stale], key=lambda row: int(row["order_id"]))
-    return [order_from_row(row) for row in rows]
+    return sorted([*held, *stale], key=lambda order: order.order_id)
 
 
 async def resolve_review(
@@ -492,27 +410,27 @@ async def resolve_review(
     *,
     panel_order_id: str | None,
     admin_id: int,
-    notify: CustomerNotice | None = None,
+    notify_customer: bool = False,
 ) -> OrderRecord:
     """Settle an order held for review: the panel's order ID makes it pending (no longer
     "not found", its error cleared), None fails it and refunds the customer.
 
-    ``notify`` gives the customer's notice; it is queued in the same transaction as the
-    decision, so both land or neither does. Raises ``ReviewError`` for an order not under
-    review, and ``PanelOrderIdTaken`` (a ``ReviewError``) when another order of the same
-    panel already has that panel order ID.
+    With ``notify_customer`` the customer's notice (with their balance after the decision)
+    is queued in the same transaction as the decision, so both land or neither does.
+    Raises ``ReviewError`` for an order not under review, and ``PanelOrderIdTaken`` (a
+    ``ReviewError``) when another order of the same panel already has that panel order ID.
     """
     panel_order_id = (panel_order_id or "").strip() or None
     async with db.transaction():
-        row = await order_rows.get(db, order_id)
-        if row is None:
+        held = await order_rows.get(db, order_id)
+        if held is None:
             raise ReviewError(f"there is no order #{order_id}")
-        status = str(row["status"])
-        stale_placing = status == PLACING and str(row["updated_at"]) < _stale_placing_cutoff()
+        status = held.status
+        stale_placing = status == PLACING and time_text(held.updated_at) < _stale_placing_cutoff()
         if status != REVIEW and not stale_placing:
             raise ReviewError(f"order #{order_id} is {status}, not waiting for review")
         if panel_order_id is not None:
-            panel = str(row["panel"])
+            panel = held.panel
             # Checked inside the transaction, so no other write can slip in between.
             holder = await order_rows.holder_of_panel_order_id(db, panel, panel_order_id)
             if holder is not None and holder != order_id:
@@ -527,11 +445,11 @@ async def resolve_review(
             )
         else:
             await order_rows.set_status(db, order_id, FAILED, error="not placed (admin review)")
-            if row["charged"]:
+            if held.charged:
                 await wallet.refund(
                     db,
-                    int(row["user_id"]),
-                    Decimal(row["price"]),
+                    held.user_id,
+                    held.price,
                     reason=f"order #{order_id} was not placed",
                     order_id=order_id,
                     admin_id=admin_id,
@@ -539,16 +457,18 @@ async def resolve_review(
         order = await get_order(db, order_id)
         if order is None:  # pragma: no cover - the row was read above
             raise ReviewError(f"there is no order #{order_id}")
-        if notify is not None:
-            text = notify(order, await wallet.get_balance(db, order.user_id))
-            if text is not None:
-                await notifications.enqueue(
-                    db,
+        if notify_customer:
+            placed = panel_order_id is not None
+            await notifications.queue_notice(
+                db,
+                Notice(
                     order.chat_id,
-                    text,
+                    NoticeKind.REVIEW_PLACED if placed else NoticeKind.REVIEW_FAILED,
+                    {"order": order, "balance": await wallet.get_balance(db, order.user_id)},
                     # One notice per decision: an order can come back to review later.
-                    dedupe_key=f"review:{order_id}:{order.status}:{time_text(order.updated_at)}",
-                )
+                    f"review:{order_id}:{order.status}:{time_text(order.updated_at)}",
+                ),
+            )
     log.info(
         "admin %d resolved order %d: %s",
         admin_id,

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import logging
 import secrets
-import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -24,15 +23,13 @@ from decimal import ROUND_CEILING, ROUND_DOWN, Decimal
 from enum import StrEnum
 from typing import Any
 
-from bot import texts as common_texts
-from bot.callbacks import Action, encode
-from bot.i18n import _
 from bot.payments.cryptopay import CryptoInvoice, CryptoPayClient, CryptoPayError, InvoiceStatus
 from bot.services import notifications, users
-from bot.texts import payments as texts
+from bot.services.notifications import Notice, NoticeKind
 from storage import ledger
 from storage import payments as payment_rows
-from storage.db import Database, parse_money, parse_time, time_text
+from storage.db import Database, time_text
+from storage.payments import Origin, Payment, Provider, State
 
 log = logging.getLogger(__name__)
 
@@ -44,119 +41,21 @@ PAYMENT_KIND = "payment"
 REVERSAL_KIND = "payment_refund"
 
 
-class Provider(StrEnum):
-    """Where the money comes from."""
-
-    STARS = "stars"
-    CRYPTOPAY = "cryptopay"
-    MANUAL = "manual"
-
-
-class State(StrEnum):
-    """Where a payment stands."""
-
-    CREATED = "created"
-    PAID = "paid"
-    CREDITED = "credited"
-    REJECTED = "rejected"
-    EXPIRED = "expired"
-    REFUNDED = "refunded"
-
-
-class Origin(StrEnum):
-    """Where the customer started the top-up: after paying, an order summary is offered again."""
-
-    BALANCE = "balance"
-    ORDER = "order"
-
-
-@dataclass(frozen=True, slots=True)
-class Payment:
-    """One payment as we keep it."""
-
-    payment_id: int
-    user_id: int
-    chat_id: int
-    provider: Provider
-    provider_payment_id: str | None
-    payload: str | None
-    amount: Decimal
-    provider_amount: Decimal
-    provider_unit: str
-    rate: Decimal
-    state: State
-    origin: Origin
-    repeat_of: int | None
-    pay_url: str | None
-    paid_asset: str | None
-    paid_amount: Decimal | None
-    reference: str | None
-    photo_file_id: str | None
-    note: str | None
-    decided_by: int | None
-    expires_at: datetime | None
-    created_at: datetime
-    paid_at: datetime | None
-    credited_at: datetime | None
-
-    @property
-    def stars(self) -> int:
-        """The Stars an XTR payment costs."""
-        return int(self.provider_amount)
-
-
-def payment_from_row(row: sqlite3.Row) -> Payment:
-    """Build a ``Payment`` from a payments row."""
-
-    def moment(name: str) -> datetime | None:
-        value = row[name]
-        return None if value is None else parse_time(str(value))
-
-    return Payment(
-        payment_id=int(row["payment_id"]),
-        user_id=int(row["user_id"]),
-        chat_id=int(row["chat_id"]),
-        provider=Provider(row["provider"]),
-        provider_payment_id=row["provider_payment_id"],
-        payload=row["payload"],
-        amount=Decimal(row["amount"]),
-        provider_amount=Decimal(row["provider_amount"]),
-        provider_unit=str(row["provider_unit"]),
-        rate=Decimal(row["rate"]),
-        state=State(row["state"]),
-        origin=Origin(row["origin"]),
-        repeat_of=row["repeat_of"],
-        pay_url=row["pay_url"],
-        paid_asset=row["paid_asset"],
-        paid_amount=parse_money(row["paid_amount"]),
-        reference=row["reference"],
-        photo_file_id=row["photo_file_id"],
-        note=row["note"],
-        decided_by=row["decided_by"],
-        expires_at=moment("expires_at"),
-        created_at=parse_time(str(row["created_at"])),
-        paid_at=moment("paid_at"),
-        credited_at=moment("credited_at"),
-    )
-
-
 async def get_payment(db: Database, payment_id: int) -> Payment | None:
     """One payment, or None."""
-    row = await payment_rows.get(db, payment_id)
-    return None if row is None else payment_from_row(row)
+    return await payment_rows.get(db, payment_id)
 
 
 async def payment_by_provider_id(
     db: Database, provider: Provider, provider_payment_id: str
 ) -> Payment | None:
     """The payment with this provider ID, or None."""
-    row = await payment_rows.by_provider_id(db, provider.value, provider_payment_id)
-    return None if row is None else payment_from_row(row)
+    return await payment_rows.by_provider_id(db, provider.value, provider_payment_id)
 
 
 async def user_payments(db: Database, user_id: int, limit: int = 5) -> list[Payment]:
     """A customer's latest payments, newest first."""
-    return [payment_from_row(row) for row in await payment_rows.for_user(db, user_id, limit)]
+    return await payment_rows.for_user(db, user_id, limit)
 
 
 def new_payload() -> str:
@@ -173,12 +72,30 @@ def _expiry(ttl: float) -> str:
     return time_text(datetime.now(UTC) + timedelta(seconds=ttl))
 
 
-async def _who(db: Database, user_id: int) -> str:
-    """Name a customer for the admins (HTML)."""
+async def _who(db: Database, user_id: int) -> dict[str, Any]:
+    """Who a payment notice is about, for the admins to read (``bot.notices`` names them)."""
     user = await users.get_user(db, user_id)
     if user is None:
-        return f"customer <code>{user_id}</code>"
-    return common_texts.customer(user.first_name, user.username, user_id)
+        return {"user_id": user_id}
+    return {"user_id": user_id, "first_name": user.first_name, "username": user.username}
+
+
+_PROVIDER_NAMES = {"stars": "Telegram Stars", "cryptopay": "Crypto Pay", "manual": "receipt"}
+
+
+def _ledger_reason(provider: str, payment_id: int) -> str:
+    """The ledger entry's reason for a credited payment."""
+    return f"{_PROVIDER_NAMES.get(provider, provider)} payment #{payment_id}"
+
+
+def _reversal_reason(payment_id: int) -> str:
+    """The ledger entry's reason for a refunded payment."""
+    return f"payment #{payment_id} refunded"
+
+
+def _corrected_note(claimed: Decimal, currency: str) -> str:
+    """Record the amount the customer claimed when an admin credits another."""
+    return f"claimed {claimed} {currency}"
 
 
 def _is_past(moment: datetime | None) -> bool:
@@ -196,13 +113,6 @@ class Credit:
     balance: Decimal
 
 
-def _resume_markup(payment: Payment) -> dict[str, Any] | None:
-    if payment.origin is not Origin.ORDER:
-        return None
-    button = {"text": _(texts.BTN_BACK_TO_ORDER), "callback_data": encode(Action.ORDER_RESUME)}
-    return {"inline_keyboard": [[button]]}
-
-
 async def _credit_in_transaction(
     db: Database,
     payment: Payment,
@@ -217,7 +127,7 @@ async def _credit_in_transaction(
     fields: dict[str, Any] = {}
     if amount is not None and amount != payment.amount:
         fields["amount"] = str(amount)
-        fields["note"] = texts.corrected_note(payment.amount, currency)
+        fields["note"] = _corrected_note(payment.amount, currency)
     if admin_id is not None:
         fields["decided_by"] = admin_id
     moved = await payment_rows.move(
@@ -231,27 +141,36 @@ async def _credit_in_transaction(
         user_id=payment.user_id,
         amount=credited,
         kind=PAYMENT_KIND,
-        reason=texts.ledger_reason(payment.provider.value, payment.payment_id),
+        reason=_ledger_reason(payment.provider.value, payment.payment_id),
         admin_id=admin_id,
         payment_id=payment.payment_id,
     )
-    balance = Decimal(row["balance_after"])
+    balance = row.balance_after
     fresh = await get_payment(db, payment.payment_id)
     assert fresh is not None
     for chat_id in admin_chat_ids:
-        await notifications.enqueue(
+        await notifications.queue_notice(
             db,
-            chat_id,
-            texts.admin_credited(fresh, await _who(db, payment.user_id), balance, currency),
-            dedupe_key=f"payment-credited:{payment.payment_id}:{chat_id}",
+            Notice(
+                chat_id,
+                NoticeKind.PAYMENT_CREDITED_ADMIN,
+                {
+                    "payment": fresh,
+                    "customer": await _who(db, payment.user_id),
+                    "balance": balance,
+                },
+                f"payment-credited:{payment.payment_id}:{chat_id}",
+            ),
         )
     if notify_customer:
-        await notifications.enqueue(
+        await notifications.queue_notice(
             db,
-            payment.chat_id,
-            texts.you_were_credited(fresh, balance, currency),
-            reply_markup=_resume_markup(fresh),
-            dedupe_key=f"payment-credited:{payment.payment_id}:customer",
+            Notice(
+                payment.chat_id,
+                NoticeKind.PAYMENT_CREDITED,
+                {"payment": fresh, "balance": balance},
+                f"payment-credited:{payment.payment_id}:customer",
+            ),
         )
     log.info(
         "payment %d (%s) credited %s to user %d",
@@ -333,10 +252,9 @@ async def check_pre_checkout(
     db: Database, *, user_id: int, payload: str, currency: str, total_amount: int
 ) -> PreCheckoutRefusal | None:
     """None when the payload is an open Stars top-up of this user at this price."""
-    row = await payment_rows.by_payload(db, payload)
-    if row is None:
+    payment = await payment_rows.by_payload(db, payload)
+    if payment is None:
         return PreCheckoutRefusal.UNKNOWN
-    payment = payment_from_row(row)
     if payment.provider is not Provider.STARS:
         return PreCheckoutRefusal.UNKNOWN
     if payment.user_id != user_id:
@@ -355,8 +273,7 @@ async def expire_stale_stars(db: Database) -> int:
     """Close Stars top-ups whose invoice time ran out; return how many."""
     now = datetime.now(UTC)
     closed = 0
-    for row in await payment_rows.in_states(db, Provider.STARS.value, [State.CREATED.value]):
-        payment = payment_from_row(row)
+    for payment in await payment_rows.in_states(db, Provider.STARS.value, [State.CREATED.value]):
         if payment.expires_at is not None and payment.expires_at <= now:
             moved = await payment_rows.move(
                 db, payment.payment_id, [State.CREATED.value], State.EXPIRED.value
@@ -405,8 +322,7 @@ async def record_stars_payment(
         if seen is not None:
             balance = await ledger.balance(db, seen.user_id)
             return StarsResult(StarsOutcome.DUPLICATE, seen, balance)
-        row = await payment_rows.by_payload(db, payload)
-        invoice = None if row is None else payment_from_row(row)
+        invoice = await payment_rows.by_payload(db, payload)
         matches = (
             invoice is not None
             and invoice.provider is Provider.STARS
@@ -456,11 +372,14 @@ async def record_stars_payment(
             paid = await get_payment(db, payment_id)
             assert paid is not None
             for admin_chat in admin_chat_ids:
-                await notifications.enqueue(
+                await notifications.queue_notice(
                     db,
-                    admin_chat,
-                    texts.admin_unmatched_stars(paid, await _who(db, user_id)),
-                    dedupe_key=f"stars-unmatched:{charge_id}:{admin_chat}",
+                    Notice(
+                        admin_chat,
+                        NoticeKind.STARS_UNMATCHED_ADMIN,
+                        {"payment": paid, "customer": await _who(db, user_id)},
+                        f"stars-unmatched:{charge_id}:{admin_chat}",
+                    ),
                 )
             log.warning("Stars charge %s matches no open top-up (payload %r)", charge_id, payload)
             return StarsResult(StarsOutcome.UNMATCHED, paid, await ledger.balance(db, user_id))
@@ -477,27 +396,51 @@ async def record_stars_payment(
         return StarsResult(StarsOutcome.CREDITED, credit.payment, credit.balance)
 
 
+class RefundRefusal(StrEnum):
+    """Why a payment cannot be refunded."""
+
+    NO_SUCH_PAYMENT = "no_such_payment"
+    ONLY_STARS = "only_stars"
+    ALREADY_REFUNDED = "already_refunded"
+    NOT_REFUNDABLE = "not_refundable"
+    SPENT = "spent"
+
+
 class RefundError(Exception):
-    """The payment cannot be refunded; the message says why, for the admin."""
+    """The payment cannot be refunded: ``reason``, with the payment and the customer's
+    balance when they explain it."""
+
+    def __init__(
+        self,
+        reason: RefundRefusal,
+        payment_id: int,
+        payment: Payment | None = None,
+        balance: Decimal | None = None,
+    ) -> None:
+        super().__init__(f"payment #{payment_id}: {reason.value}")
+        self.reason = reason
+        self.payment_id = payment_id
+        self.payment = payment
+        self.balance = balance
 
 
 async def check_refundable(db: Database, payment_id: int) -> Payment:
     """The Stars payment to refund, if it is credited and its money is still unspent."""
     payment = await get_payment(db, payment_id)
     if payment is None:
-        raise RefundError(texts.no_such_payment(payment_id))
+        raise RefundError(RefundRefusal.NO_SUCH_PAYMENT, payment_id)
     if payment.provider is not Provider.STARS:
-        raise RefundError(_(texts.REFUND_ONLY_STARS))
+        raise RefundError(RefundRefusal.ONLY_STARS, payment_id, payment)
     if payment.state is State.REFUNDED:
-        raise RefundError(texts.already_refunded(payment_id))
+        raise RefundError(RefundRefusal.ALREADY_REFUNDED, payment_id, payment)
     if payment.state not in (State.CREDITED, State.PAID) or payment.provider_payment_id is None:
-        raise RefundError(texts.not_refundable(payment))
+        raise RefundError(RefundRefusal.NOT_REFUNDABLE, payment_id, payment)
     if payment.state is State.PAID:
         # Never credited (Stars that matched no top-up): nothing to take back.
         return payment
     balance = await ledger.balance(db, payment.user_id)
     if balance < payment.amount:
-        raise RefundError(texts.refund_spent(payment, balance))
+        raise RefundError(RefundRefusal.SPENT, payment_id, payment, balance)
     return payment
 
 
@@ -531,29 +474,39 @@ async def reverse_refunded(
                 user_id=payment.user_id,
                 amount=-payment.amount,
                 kind=REVERSAL_KIND,
-                reason=texts.reversal_reason(payment_id),
+                reason=_reversal_reason(payment_id),
                 admin_id=admin_id,
                 payment_id=payment_id,
             )
-            balance = Decimal(row["balance_after"])
+            balance = row.balance_after
         else:
             balance = await ledger.balance(db, payment.user_id)
         fresh = await get_payment(db, payment_id)
         assert fresh is not None
-        await notifications.enqueue(
+        await notifications.queue_notice(
             db,
-            payment.chat_id,
-            texts.you_were_refunded(fresh, balance, currency),
-            dedupe_key=f"payment-refunded:{payment_id}:customer",
+            Notice(
+                payment.chat_id,
+                NoticeKind.PAYMENT_REFUNDED,
+                {"payment": fresh, "balance": balance},
+                f"payment-refunded:{payment_id}:customer",
+            ),
         )
         for chat_id in admin_chat_ids:
             if chat_id == admin_id:
                 continue
-            await notifications.enqueue(
+            await notifications.queue_notice(
                 db,
-                chat_id,
-                texts.admin_refunded(fresh, await _who(db, payment.user_id), admin_id, currency),
-                dedupe_key=f"payment-refunded:{payment_id}:{chat_id}",
+                Notice(
+                    chat_id,
+                    NoticeKind.PAYMENT_REFUNDED_ADMIN,
+                    {
+                        "payment": fresh,
+                        "customer": await _who(db, payment.user_id),
+                        "admin_id": admin_id,
+                    },
+                    f"payment-refunded:{payment_id}:{chat_id}",
+                ),
             )
         return Credit(fresh, balance)
 
@@ -573,9 +526,11 @@ class StarTransaction:
 class Difference:
     """Something Telegram's Stars statement and our payments disagree on."""
 
-    kind: str
+    kind: str  # missing, amount, refund or unknown
     charge_id: str
-    detail: str
+    payment: Payment | None = None
+    stars: int | None = None  # what Telegram lists
+    user_id: int | None = None  # who Telegram says paid
 
 
 async def reconcile_stars(
@@ -594,42 +549,46 @@ async def reconcile_stars(
     for tx in transactions:
         (incoming if tx.incoming else outgoing)[tx.charge_id] = tx
         earliest = tx.date if earliest is None or tx.date < earliest else earliest
-    ours = [
-        payment_from_row(row)
-        for row in await payment_rows.in_states(
-            db,
-            Provider.STARS.value,
-            [State.PAID.value, State.CREDITED.value, State.REFUNDED.value],
-        )
-    ]
+    ours = await payment_rows.in_states(
+        db,
+        Provider.STARS.value,
+        [State.PAID.value, State.CREDITED.value, State.REFUNDED.value],
+    )
     by_charge = {p.provider_payment_id: p for p in ours if p.provider_payment_id}
     found: list[Difference] = []
     for charge_id, tx in incoming.items():
         payment = by_charge.get(charge_id)
         if payment is None:
-            found.append(
-                Difference("missing", charge_id, texts.diff_missing(tx.stars, tx.user_id))
-            )
+            found.append(Difference("missing", charge_id, stars=tx.stars, user_id=tx.user_id))
         elif payment.stars != tx.stars:
-            found.append(Difference("amount", charge_id, texts.diff_amount(payment, tx.stars)))
+            found.append(Difference("amount", charge_id, payment, stars=tx.stars))
     for charge_id in outgoing:
         payment = by_charge.get(charge_id)
         if payment is not None and payment.state is not State.REFUNDED:
-            found.append(Difference("refund", charge_id, texts.diff_refund(payment)))
+            found.append(Difference("refund", charge_id, payment))
     for payment in ours:
         known_id = payment.provider_payment_id
         if known_id is None or known_id in incoming:
             continue
         paid_at = payment.paid_at or payment.created_at
         if complete or (earliest is not None and paid_at >= earliest):
-            found.append(Difference("unknown", known_id, texts.diff_unknown(payment)))
+            found.append(Difference("unknown", known_id, payment))
     for difference in found:
         for chat_id in admin_chat_ids:
-            await notifications.enqueue(
+            await notifications.queue_notice(
                 db,
-                chat_id,
-                texts.admin_difference(difference.detail, difference.charge_id),
-                dedupe_key=f"stars-diff:{difference.kind}:{difference.charge_id}:{chat_id}",
+                Notice(
+                    chat_id,
+                    NoticeKind.STARS_DIFFERENCE_ADMIN,
+                    {
+                        "kind": difference.kind,
+                        "charge_id": difference.charge_id,
+                        "payment": difference.payment,
+                        "stars": difference.stars,
+                        "user_id": difference.user_id,
+                    },
+                    f"stars-diff:{difference.kind}:{difference.charge_id}:{chat_id}",
+                ),
             )
     if found:
         log.warning("Stars reconciliation found %d difference(s)", len(found))
@@ -729,11 +688,14 @@ async def apply_crypto_invoice(
                 invoice.payload,
             )
             for chat_id in admin_chat_ids:
-                await notifications.enqueue(
+                await notifications.queue_notice(
                     db,
-                    chat_id,
-                    texts.admin_crypto_mismatch(payment, invoice.invoice_id),
-                    dedupe_key=f"crypto-mismatch:{invoice.invoice_id}:{chat_id}",
+                    Notice(
+                        chat_id,
+                        NoticeKind.CRYPTO_MISMATCH_ADMIN,
+                        {"payment": payment, "invoice_id": invoice.invoice_id},
+                        f"crypto-mismatch:{invoice.invoice_id}:{chat_id}",
+                    ),
                 )
             return None
         await payment_rows.move(
@@ -761,14 +723,11 @@ async def sync_crypto_invoices(
     """Ask Crypto Pay about every open invoice (and recently expired ones, for late
     payments), batched; apply what changed. Return how many payments were credited."""
     cutoff = datetime.now(UTC) - LATE_PAYMENT_WINDOW
-    watched = [
-        payment_from_row(row)
-        for row in await payment_rows.in_states(
-            db,
-            Provider.CRYPTOPAY.value,
-            [State.CREATED.value, State.EXPIRED.value, State.PAID.value],
-        )
-    ]
+    watched = await payment_rows.in_states(
+        db,
+        Provider.CRYPTOPAY.value,
+        [State.CREATED.value, State.EXPIRED.value, State.PAID.value],
+    )
     ids = [
         int(p.provider_payment_id)
         for p in watched
@@ -839,10 +798,12 @@ async def create_receipt(
 
 
 class DecisionError(Exception):
-    """The receipt was already decided (``payment`` says how) or does not exist."""
+    """The receipt was already decided (``payment`` says how) or does not exist (None)."""
 
-    def __init__(self, message: str, payment: Payment | None) -> None:
-        super().__init__(message)
+    def __init__(self, payment_id: int, payment: Payment | None) -> None:
+        state = "missing" if payment is None else payment.state.value
+        super().__init__(f"payment #{payment_id} is {state}")
+        self.payment_id = payment_id
         self.payment = payment
 
 
@@ -860,12 +821,12 @@ async def approve_receipt(
     async with db.transaction():
         payment = await get_payment(db, payment_id)
         if payment is None or payment.provider is not Provider.MANUAL:
-            raise DecisionError(texts.no_such_payment(payment_id), None)
+            raise DecisionError(payment_id, None)
         moved = await payment_rows.move(
             db, payment_id, [State.CREATED.value], State.PAID.value, decided_by=admin_id
         )
         if not moved:
-            raise DecisionError(texts.already_decided(payment), payment)
+            raise DecisionError(payment_id, payment)
         paid = await get_payment(db, payment_id)
         assert paid is not None
         credit = await _credit_in_transaction(
@@ -888,7 +849,7 @@ async def reject_receipt(
     async with db.transaction():
         payment = await get_payment(db, payment_id)
         if payment is None or payment.provider is not Provider.MANUAL:
-            raise DecisionError(texts.no_such_payment(payment_id), None)
+            raise DecisionError(payment_id, None)
         moved = await payment_rows.move(
             db,
             payment_id,
@@ -898,14 +859,17 @@ async def reject_receipt(
             note=reason,
         )
         if not moved:
-            raise DecisionError(texts.already_decided(payment), payment)
+            raise DecisionError(payment_id, payment)
         rejected = await get_payment(db, payment_id)
         assert rejected is not None
-        await notifications.enqueue(
+        await notifications.queue_notice(
             db,
-            payment.chat_id,
-            texts.you_were_rejected(rejected, currency),
-            dedupe_key=f"payment-rejected:{payment_id}:customer",
+            Notice(
+                payment.chat_id,
+                NoticeKind.PAYMENT_REJECTED,
+                {"payment": rejected},
+                f"payment-rejected:{payment_id}:customer",
+            ),
         )
         return rejected
 

@@ -6,13 +6,11 @@ transaction as the change it pays for; nothing is ever updated or deleted.
 
 from __future__ import annotations
 
-import sqlite3
-from dataclasses import dataclass
-from datetime import datetime
 from decimal import Decimal
 
 from storage import ledger
-from storage.db import Database, parse_time
+from storage.db import Database
+from storage.ledger import LedgerEntry
 
 
 class InsufficientBalance(Exception):
@@ -22,39 +20,6 @@ class InsufficientBalance(Exception):
         super().__init__(f"the balance {balance} does not cover {needed}")
         self.balance = balance
         self.needed = needed
-
-
-@dataclass(frozen=True, slots=True)
-class LedgerEntry:
-    """One movement of money: signed ``amount`` and the balance it left."""
-
-    entry_id: int
-    user_id: int
-    amount: Decimal
-    balance_after: Decimal
-    kind: str
-    reason: str
-    order_id: int | None
-    admin_id: int | None
-    created_at: datetime
-
-
-KINDS = frozenset({"credit", "debit", "order", "refund", "payment", "payment_refund"})
-
-
-def entry_from_row(row: sqlite3.Row) -> LedgerEntry:
-    """Build a ``LedgerEntry`` from a ledger row."""
-    return LedgerEntry(
-        entry_id=int(row["entry_id"]),
-        user_id=int(row["user_id"]),
-        amount=Decimal(row["amount"]),
-        balance_after=Decimal(row["balance_after"]),
-        kind=str(row["kind"]),
-        reason=str(row["reason"]),
-        order_id=None if row["order_id"] is None else int(row["order_id"]),
-        admin_id=None if row["admin_id"] is None else int(row["admin_id"]),
-        created_at=parse_time(row["created_at"]),
-    )
 
 
 def _positive(amount: Decimal) -> Decimal:
@@ -72,7 +37,7 @@ async def credit(
     db: Database, user_id: int, amount: Decimal, *, reason: str, admin_id: int | None = None
 ) -> LedgerEntry:
     """Add money to the wallet; ``amount`` must be positive."""
-    row = await ledger.append(
+    return await ledger.append(
         db,
         user_id=user_id,
         amount=_positive(amount),
@@ -80,7 +45,6 @@ async def credit(
         reason=reason,
         admin_id=admin_id,
     )
-    return entry_from_row(row)
 
 
 async def debit(
@@ -107,7 +71,7 @@ async def withdraw(
         balance = await ledger.balance(db, user_id)
         if balance < amount:
             raise InsufficientBalance(balance, amount)
-        row = await ledger.append(
+        return await ledger.append(
             db,
             user_id=user_id,
             amount=-amount,
@@ -116,7 +80,6 @@ async def withdraw(
             order_id=order_id,
             admin_id=admin_id,
         )
-    return entry_from_row(row)
 
 
 async def refund(
@@ -129,7 +92,7 @@ async def refund(
     admin_id: int | None = None,
 ) -> LedgerEntry:
     """Refund money for an order (kind "refund"); ``amount`` must be positive."""
-    row = await ledger.append(
+    return await ledger.append(
         db,
         user_id=user_id,
         amount=_positive(amount),
@@ -138,9 +101,8 @@ async def refund(
         order_id=order_id,
         admin_id=admin_id,
     )
-    return entry_from_row(row)
 
 
 async def recent_entries(db: Database, user_id: int, limit: int = 5) -> list[LedgerEntry]:
     """The user's latest ledger entries, newest first."""
-    return [entry_from_row(row) for row in await ledger.recent(db, user_id, limit)]
+    return await ledger.recent(db, user_id, limit)

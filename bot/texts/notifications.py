@@ -10,12 +10,13 @@ from decimal import Decimal
 from html import escape
 from typing import TYPE_CHECKING
 
+from bot.services.ordering import delivered_of
 from bot.texts.amounts import money
 from bot.texts.fit import clip
 from bot.texts.supplier import customer_reason
 
 if TYPE_CHECKING:
-    from bot.services.ordering import OrderRecord
+    from storage.orders import OrderRecord
 
 BAR_WIDTH = 10
 MAX_LINK_SHOWN = 80
@@ -65,16 +66,27 @@ def status_label(status: str) -> str:
 OPEN_REVIEW_BUTTON = "🔎 Open review card"
 
 
+def request_refused(kind: str, reason: str, order_id: int, status: str | None) -> str:
+    """Say why a refill or cancel cannot be done (``reason`` a ``panel_requests.Refusal``)."""
+    label = status_label(status or "").lower()
+    if reason == "no_such_order":
+        return f"There is no order #{order_id} of yours."
+    if reason == "service_gone":
+        return "This service is not available any more."
+    if reason == "not_yet":
+        return f"A refill is possible once the order is completed (it is {label})."
+    if reason == "too_late":
+        return f"This order can no longer be canceled (it is {label})."
+    if reason == "panel_refused":
+        return f"The panel refused the {kind}."
+    if kind == "refill":
+        return "This service does not offer refills."
+    return "This service does not offer cancellation."
+
+
 def open_order_button(order_id: int) -> str:
     """Label the button under a notification that opens the order (plain text)."""
     return f"Open order #{order_id}"
-
-
-def delivered_of(quantity: int, remains: int | None) -> int | None:
-    """Units delivered so far, or None when the panel has not said what remains."""
-    if remains is None or quantity <= 0:
-        return None
-    return quantity - min(max(remains, 0), quantity)
 
 
 def progress_bar(done: int, total: int, width: int = BAR_WIDTH) -> str:

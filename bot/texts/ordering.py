@@ -14,7 +14,7 @@ from bot.texts.supplier import customer_reason
 if TYPE_CHECKING:
     from bot.order_form import Step
     from bot.services.catalog import CatalogItem, CategoryInfo
-    from bot.services.ordering import OrderRecord
+    from storage.orders import OrderRecord
 
 # How much of a panel's (or a user's) text each screen shows, in UTF-16 units: with these the
 # longest screen stays far below Telegram's 4096 whatever the catalog or the user sent.

@@ -15,6 +15,7 @@ from html import escape
 from typing import TYPE_CHECKING
 
 from bot.panels.models import Field
+from bot.services.ordering import delivered_of
 from bot.texts import notifications as notification_texts
 from bot.texts.amounts import money
 from bot.texts.fit import MAX_MESSAGE, clip, fit
@@ -22,8 +23,9 @@ from bot.texts.supplier import customer_reason
 
 if TYPE_CHECKING:
     from bot.services.common import Page
-    from bot.services.ordering import OrderRecord
-    from bot.services.tracking import OrderEvent, ServiceRequest
+    from storage.events import OrderEvent
+    from storage.orders import OrderRecord
+    from storage.requests import ServiceRequest
 
 MAX_TEXT = MAX_MESSAGE
 NAME_SHOWN = 200  # a service name on the card
@@ -46,6 +48,7 @@ BTN_NEXT = "▶"
 BTN_MARK_PLACED = "✅ Mark placed"
 BTN_MARK_FAILED = "❌ Mark failed (refund)"
 BTN_OPEN_REVIEW = notification_texts.OPEN_REVIEW_BUTTON
+open_order_button = notification_texts.open_order_button
 
 # ---------------------------------------------------------------- statuses
 
@@ -89,7 +92,7 @@ def moment(when: datetime) -> str:
 
 def progress_bar(quantity: int, remains: int | None) -> str | None:
     """Draw delivery progress as the notifications do, or None when nothing is measured."""
-    delivered = notification_texts.delivered_of(quantity, remains)
+    delivered = delivered_of(quantity, remains)
     if delivered is None:
         return None
     return notification_texts.progress_bar(delivered, quantity)

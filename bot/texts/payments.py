@@ -18,7 +18,7 @@ from bot.texts import moment
 from bot.texts.amounts import money
 
 if TYPE_CHECKING:
-    from bot.services.payments import Payment
+    from storage.payments import Payment
 
 REFERENCE_SHOWN = 300
 NOTE_SHOWN = 200
@@ -412,11 +412,6 @@ def you_were_rejected(payment: Payment, currency: str) -> str:
     )
 
 
-def corrected_note(claimed: Decimal, currency: str) -> str:
-    """Record the amount the customer claimed when an admin credits another (stored, English)."""
-    return f"claimed {claimed} {currency}"
-
-
 APPROVE_USAGE = N_(
     "Usage: <code>/approve &lt;payment number&gt; [amount]</code> (the amount if it differs "
     "from the claim)"
@@ -444,17 +439,6 @@ def rejected_reply(payment: Payment) -> str:
 
 
 # --------------------------------------------------------------------------- notices
-
-
-def ledger_reason(provider: str, payment_id: int) -> str:
-    """The ledger entry's reason for a credited payment (stored, so in English)."""
-    names = {"stars": "Telegram Stars", "cryptopay": "Crypto Pay", "manual": "receipt"}
-    return f"{names.get(provider, provider)} payment #{payment_id}"
-
-
-def reversal_reason(payment_id: int) -> str:
-    """The ledger entry's reason for a refunded payment (stored, so in English)."""
-    return f"payment #{payment_id} refunded"
 
 
 def _method(payment: Payment) -> str:
@@ -630,6 +614,39 @@ def diff_unknown(payment: Payment) -> str:
     return _("payment #{payment_id} ({stars} Stars) is not in Telegram's list.").format(
         payment_id=payment.payment_id, stars=i18n.number(payment.stars)
     )
+
+
+def difference_detail(
+    kind: str, payment: Payment | None, stars: int | None, user_id: int | None
+) -> str:
+    """Say what one Stars reconciliation difference is (``kind`` as ``Difference.kind``)."""
+    if payment is None:
+        return diff_missing(stars or 0, user_id)
+    if kind == "amount":
+        return diff_amount(payment, stars or 0)
+    if kind == "refund":
+        return diff_refund(payment)
+    return diff_unknown(payment)
+
+
+def refund_refused(
+    reason: str, payment_id: int, payment: Payment | None, balance: Decimal | None
+) -> str:
+    """Say why a payment cannot be refunded (``reason`` a ``payments.RefundRefusal``)."""
+    if payment is None:
+        return no_such_payment(payment_id)
+    if reason == "only_stars":
+        return REFUND_ONLY_STARS
+    if reason == "already_refunded":
+        return already_refunded(payment_id)
+    if reason == "spent" and balance is not None:
+        return refund_spent(payment, balance)
+    return not_refundable(payment)
+
+
+def decision_refused(payment_id: int, payment: Payment | None) -> str:
+    """Answer a decision on a receipt that does not exist or was already decided."""
+    return no_such_payment(payment_id) if payment is None else already_decided(payment)
 
 
 def admin_difference(detail: str, charge_id: str) -> str:

@@ -14,6 +14,7 @@ from pydantic import SecretStr
 from bot.services import payments
 from tests.fakes.bot_api import FakeBotApi
 from tests.fakes.crypto_pay import FakeCryptoPay
+from tests.fakes.outbox import queued_texts
 from tests.fakes.telegram_fixtures import ADMIN_ID, BotEnv, FakeUser, make_settings
 
 SECOND_ADMIN_ID = 43
@@ -35,10 +36,7 @@ async def ledger_agrees(env: BotEnv) -> None:
 
 async def outbox_texts(env: BotEnv, chat_id: int) -> list[str]:
     """What the outbox queued for a chat so far (sent or not)."""
-    rows = await env.db.fetch_all(
-        "SELECT text FROM outbox WHERE chat_id = ? ORDER BY id", (chat_id,)
-    )
-    return [str(r[0]) for r in rows]
+    return await queued_texts(env.db, chat_id, currency=env.settings.currency)
 
 
 async def delivered(env: BotEnv, user: FakeUser, needle: str) -> str:

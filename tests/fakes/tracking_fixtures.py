@@ -15,10 +15,10 @@ from bot.panels.base import PanelClient, PanelConfig
 from bot.panels.models import OrderRequest, OrderType
 from bot.panels.registry import make_client
 from bot.panels.sandbox import CatalogService, SandboxPanel
-from bot.services import catalog, ordering, tracking, users, wallet
+from bot.services import catalog, ordering, status_sync, users, wallet
 from bot.services.ordering import OrderRecord, PlacementKind
-from storage import outbox as outbox_rows
 from storage.db import Database
+from tests.fakes.outbox import queued_texts
 
 CUSTOMER = 1001
 ADMIN_CHAT = 42
@@ -98,8 +98,8 @@ class Tracking:
     def set_status(self, order: OrderRecord, status: str, remains: int | None = None) -> None:
         self.sandbox.set_status(self.panel_id(order), status, remains)
 
-    async def sync(self, **kwargs: object) -> list[tracking.PanelSyncReport]:
-        return await tracking.sync_statuses(self.db, self.panels, **kwargs)  # type: ignore[arg-type]
+    async def sync(self, **kwargs: object) -> list[status_sync.PanelSyncReport]:
+        return await status_sync.sync_statuses(self.db, self.panels, **kwargs)  # type: ignore[arg-type]
 
     async def order(self, order_id: int) -> OrderRecord:
         found = await ordering.get_order(self.db, order_id)
@@ -108,7 +108,7 @@ class Tracking:
 
     async def messages(self, chat_id: int = CUSTOMER) -> list[str]:
         """Texts queued for a chat, oldest first."""
-        return [str(row["text"]) for row in await outbox_rows.for_chat(self.db, chat_id)]
+        return await queued_texts(self.db, chat_id)
 
     def status_requests(self) -> list[object]:
         return [r for r in self.sandbox.requests if r.action.lower() in ("status", "gettaskstat")]

@@ -25,6 +25,7 @@ from telegram.ext import (
 from bot import input_rules as rules
 from bot.callbacks import Action, Callback, ForgedCallback, decode, pattern
 from bot.context import Context
+from bot.i18n import _
 from bot.keyboards import ordering as keyboards
 from bot.services import catalog
 from bot.texts import ordering as texts
@@ -60,7 +61,7 @@ async def _decode_or_refuse(query: CallbackQuery) -> Callback | None:
         callback = decode(query.data)
     except ForgedCallback:
         logger.info("forged callback from user %s: %r", query.from_user.id, query.data)
-        await query.answer(texts.BUTTON_INVALID, show_alert=True)
+        await query.answer(_(texts.BUTTON_INVALID), show_alert=True)
         return None
     await query.answer()
     return callback
@@ -70,11 +71,11 @@ async def show_platforms(update: Update, context: Context, page: int = 0) -> Non
     """Show the catalog's platforms (page ``page``)."""
     platforms = await catalog.list_platforms(context.bot_data.db)
     if not platforms:
-        await _show(update, texts.CATALOG_EMPTY, None)
+        await _show(update, _(texts.CATALOG_EMPTY), None)
         return
     pages = max(1, -(-len(platforms) // keyboards.PLATFORMS_PER_PAGE))
     page = min(max(page, 0), pages - 1)
-    await _show(update, texts.CHOOSE_PLATFORM, keyboards.platforms_keyboard(platforms, page))
+    await _show(update, _(texts.CHOOSE_PLATFORM), keyboards.platforms_keyboard(platforms, page))
 
 
 async def catalog_command(update: Update, context: Context) -> None:
@@ -103,7 +104,7 @@ async def platform_button(update: Update, context: Context) -> None:
     db = context.bot_data.db
     platforms = await catalog.list_platforms(db)
     if index >= len(platforms):
-        await _show(update, texts.LIST_CHANGED, None, edit=False)
+        await _show(update, _(texts.LIST_CHANGED), None, edit=False)
         await show_platforms(update, context)
         return
     platform = platforms[index][0]
@@ -128,7 +129,7 @@ async def category_button(update: Update, context: Context) -> None:
     db = context.bot_data.db
     category = await catalog.get_category(db, category_id)
     if category is None:
-        await _show(update, texts.LIST_CHANGED, None, edit=False)
+        await _show(update, _(texts.LIST_CHANGED), None, edit=False)
         await show_platforms(update, context)
         return
     services = await catalog.list_services(db, category_id, page, PAGE_SIZE)
@@ -153,7 +154,7 @@ async def service_button(update: Update, context: Context) -> None:
         return
     item = await catalog.get_item(context.bot_data.db, callback.int_arg(0))
     if item is None:
-        await _show(update, texts.SERVICE_GONE, None, edit=False)
+        await _show(update, _(texts.SERVICE_GONE), None, edit=False)
         return
     currency = context.bot_data.settings.currency
     await _show(update, texts.service_card(item, currency), keyboards.service_card_keyboard(item))
@@ -165,14 +166,14 @@ async def search_button(update: Update, context: Context) -> None:
     assert query is not None
     if await _decode_or_refuse(query) is None:
         return
-    await _show(update, texts.SEARCH_PROMPT, None, edit=False)
+    await _show(update, _(texts.SEARCH_PROMPT), None, edit=False)
 
 
 async def search_command(update: Update, context: Context) -> None:
     """Search for ``/search <words>``, or ask for the words when none were given."""
     words = " ".join(context.args or []).strip()
     if not words:
-        await _show(update, texts.SEARCH_PROMPT, None)
+        await _show(update, _(texts.SEARCH_PROMPT), None)
         return
     await _search_typed(update, context, words)
 
@@ -188,7 +189,7 @@ async def search_text(update: Update, context: Context) -> None:
 async def _search_typed(update: Update, context: Context, words: str) -> None:
     """Search for what the user typed, unless it carries control characters."""
     try:
-        rules.check_text(words, "the search", max_length=rules.MAX_TYPED, multiline=True)
+        rules.check_text(words, _(texts.THE_SEARCH), max_length=rules.MAX_TYPED, multiline=True)
     except rules.InputError as e:
         await _show(update, texts.search_refused(e.message), None)
         return
@@ -225,7 +226,7 @@ async def search_page_button(update: Update, context: Context) -> None:
         return
     words = (context.user_data or {}).get(SEARCH_QUERY_KEY)
     if not isinstance(words, str) or not words:
-        await _show(update, texts.SEARCH_EXPIRED, None, edit=False)
+        await _show(update, _(texts.SEARCH_EXPIRED), None, edit=False)
         return
     await run_search(update, context, words, callback.int_arg(0))
 

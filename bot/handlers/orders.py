@@ -22,6 +22,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 from bot.callbacks import Action, Callback, ForgedCallback, decode, encode, pattern
 from bot.context import Context
 from bot.handlers.start import show
+from bot.i18n import _
 from bot.keyboards import MENU_MAIN
 from bot.keyboards import orders as keyboards
 from bot.panels.errors import PanelError
@@ -47,7 +48,7 @@ async def _decode(query: CallbackQuery) -> Callback | None:
         return decode(query.data)
     except ForgedCallback as e:
         log.info("refused callback data %r from user %s: %s", query.data, query.from_user.id, e)
-        await query.answer(texts.BUTTON_INVALID_ALERT, show_alert=True)
+        await query.answer(_(texts.BUTTON_INVALID_ALERT), show_alert=True)
         return None
 
 
@@ -64,7 +65,7 @@ async def _own_order(query: CallbackQuery, context: Context) -> OrderRecord | No
             callback.action.name,
             callback.args[0],
         )
-        await query.answer(texts.NOT_YOUR_ORDER_ALERT, show_alert=True)
+        await query.answer(_(texts.NOT_YOUR_ORDER_ALERT), show_alert=True)
         return None
     return order
 
@@ -196,7 +197,7 @@ async def refresh(update: Update, context: Context) -> None:
     order = await _own_order(query, context)
     if order is None:
         return
-    await query.answer(texts.CHECKING_ALERT)
+    await query.answer(_(texts.CHECKING_ALERT))
     bot_data = context.bot_data
     notice = None
     # Orders without a panel ID (being placed, held, not placed) have nothing to ask about.
@@ -211,7 +212,7 @@ async def refresh(update: Update, context: Context) -> None:
             )
         except PanelError as e:
             log.info("refresh of order %d failed: %s", order.order_id, e)
-            notice = texts.REFRESH_FAILED
+            notice = _(texts.REFRESH_FAILED)
     await _show_card(update, context, order, notice)
 
 
@@ -237,19 +238,22 @@ async def _request(update: Update, context: Context, kind: str) -> None:
         actions, requests = await _actions(context, order)
         if any(r.kind == kind and _is_open(r) for r in requests):
             await query.answer(
-                texts.REFILL_OPEN_ALERT if is_refill else texts.CANCEL_OPEN_ALERT, show_alert=True
+                _(texts.REFILL_OPEN_ALERT) if is_refill else _(texts.CANCEL_OPEN_ALERT),
+                show_alert=True,
             )
             return
         if not (actions.can_refill if is_refill else actions.can_cancel):
             log.info("user %s: %s not allowed for order %d", order.user_id, kind, order.order_id)
             await query.answer(
-                texts.REFILL_NOT_ALLOWED_ALERT if is_refill else texts.CANCEL_NOT_ALLOWED_ALERT,
+                _(texts.REFILL_NOT_ALLOWED_ALERT)
+                if is_refill
+                else _(texts.CANCEL_NOT_ALLOWED_ALERT),
                 show_alert=True,
             )
             # Redraw so the button that no longer applies disappears.
             await _show_card(update, context, order)
             return
-        await query.answer(texts.SENDING_ALERT)
+        await query.answer(_(texts.SENDING_ALERT))
         send = tracking.request_refill if is_refill else tracking.request_cancel
         try:
             request = await send(

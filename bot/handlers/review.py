@@ -28,6 +28,7 @@ from telegram.ext import (
 from bot import texts as common_texts
 from bot.callbacks import Action, ForgedCallback, decode, pattern
 from bot.context import BotData, Context
+from bot.i18n import _
 from bot.keyboards import orders as keyboards
 from bot.services import ordering, users
 from bot.services.ordering import AdminAlerts, CustomerNotice, HeldNotice, OrderRecord
@@ -71,11 +72,11 @@ async def _checked_tap(update: Update, context: Context) -> OrderRecord | None:
         callback = decode(query.data)
     except ForgedCallback:
         log.info("refused callback data %r from user %s", query.data, query.from_user.id)
-        await query.answer(texts.BUTTON_INVALID_ALERT, show_alert=True)
+        await query.answer(_(texts.BUTTON_INVALID_ALERT), show_alert=True)
         return None
     if not _is_admin(update, context):
         log.info("refused review button from non-admin %s", query.from_user.id)
-        await query.answer(texts.ADMIN_ONLY_ALERT, show_alert=True)
+        await query.answer(_(texts.ADMIN_ONLY_ALERT), show_alert=True)
         return None
     order_id = callback.int_arg(0)
     order = await ordering.get_order(context.bot_data.db, order_id)
@@ -151,14 +152,14 @@ async def review_command(update: Update, context: Context) -> int:
     if not _is_admin(update, context):
         user = update.effective_user
         log.info("refused /review from user %s", user.id if user else None)
-        await message.reply_text(texts.ADMIN_ONLY)
+        await message.reply_text(_(texts.ADMIN_ONLY))
         return END
     _user_data(context).pop(REVIEW_ORDER_KEY, None)
     db = context.bot_data.db
     held = await ordering.orders_for_review(db)
     currency = context.bot_data.settings.currency
     if not held:
-        await message.reply_text(texts.NOTHING_TO_REVIEW)
+        await message.reply_text(_(texts.NOTHING_TO_REVIEW))
         return END
     shown = held[:REVIEW_CARDS_SHOWN]
     await message.reply_text(texts.review_title(len(held), len(shown)))
@@ -217,16 +218,16 @@ async def take_panel_id(update: Update, context: Context) -> str | int:
         return TYPING_PANEL_ID
     if not _is_admin(update, context):
         # Admin rights were taken away mid-conversation.
-        await message.reply_text(texts.ADMIN_ONLY)
+        await message.reply_text(_(texts.ADMIN_ONLY))
         return END
     data = _user_data(context)
     order_id = data.get(REVIEW_ORDER_KEY)
     if not isinstance(order_id, int):
-        await message.reply_text(texts.REVIEW_STATE_LOST)
+        await message.reply_text(_(texts.REVIEW_STATE_LOST))
         return END
     panel_order_id = (message.text or "").strip()
     if not PANEL_ORDER_ID.fullmatch(panel_order_id):
-        await message.reply_text(texts.BAD_PANEL_ID)
+        await message.reply_text(_(texts.BAD_PANEL_ID))
         return TYPING_PANEL_ID
     db = context.bot_data.db
     notice, told = await _notice_for(
@@ -280,7 +281,7 @@ async def stop(update: Update, context: Context) -> int:
     """Stop waiting for a panel order ID (/cancel); nothing changes."""
     _forget(context)
     if update.effective_message is not None:
-        await update.effective_message.reply_text(texts.REVIEW_STOPPED)
+        await update.effective_message.reply_text(_(texts.REVIEW_STOPPED))
     return END
 
 

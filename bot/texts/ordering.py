@@ -561,7 +561,13 @@ def _title(item: CatalogItem) -> str:
 
 
 def _answer_lines(rows: Sequence[tuple[str, str]]) -> list[str]:
-    return [f"{escape(label)}: {escape(clip(value, ANSWER_SHOWN))}" for label, value in rows]
+    return [answer_line(label, clip(value, ANSWER_SHOWN)) for label, value in rows]
+
+
+def answer_line(label: str, value: str) -> str:
+    """One answer on the summary or the order card: its label and the value (escaped here)."""
+    # Translators: a label and its value ("Link: https://…"); French puts a space before ":".
+    return _("{label}: {value}").format(label=escape(label), value=escape(value))
 
 
 def question(

@@ -22,6 +22,7 @@ from bot.texts import moment
 from bot.texts import notifications as notification_texts
 from bot.texts.amounts import money
 from bot.texts.fit import MAX_MESSAGE, clip, fit
+from bot.texts.ordering import answer_line
 from bot.texts.supplier import customer_reason
 
 if TYPE_CHECKING:
@@ -239,7 +240,7 @@ def _extra_fields(fields: Mapping[str, str]) -> list[str]:
         known = _FIELD_LABELS.get(name)
         label = _(known) if known else name.replace("_", " ").capitalize()
         shown = clip(" ".join(value.split()), FIELD_VALUE_SHOWN)
-        lines.append(f"{escape(label)}: {escape(shown)}")
+        lines.append(answer_line(label, shown))
     return lines
 
 

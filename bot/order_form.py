@@ -7,6 +7,10 @@ and finally turns the collected answers into an ``OrderRequest`` with ``build_re
 Answers are kept as JSON-friendly values (``str``, ``int``, ``bool``, ``list[str]`` or
 ``None`` for a skipped optional field) because the draft is persisted as JSON between
 messages and across restarts.
+
+Every word the form says (questions, labels, button choices, refusals) lives in
+``bot/texts/ordering.py`` and is read in the reader's language when a step is built, so a
+step is built for each update and never kept.
 """
 
 from __future__ import annotations

@@ -1,7 +1,9 @@
 """What the bot accepts from a user, in one place: references, amounts, links and text.
 
-Every check raises ``InputError`` with a sentence the user can act on (plain text: the
-caller escapes it into HTML). Nothing that fails here reaches a panel or the ledger.
+Every check raises ``InputError`` with a sentence the user can act on, in the reader's
+language (plain text: the caller escapes it into HTML); ``what`` names the answer the way
+those sentences need it, already translated ("the link").
+Nothing that fails here reaches a panel or the ledger.
 Lengths are counted as Telegram counts them, in UTF-16 units, so an emoji counts twice.
 """
 
@@ -12,6 +14,8 @@ import unicodedata
 from decimal import Decimal
 from urllib.parse import urlsplit
 
+from bot import i18n
+from bot.i18n import _
 from bot.texts.fit import clip, utf16_len
 
 # Telegram user IDs have at most 52 significant bits (Bot API, "User.id").
@@ -59,19 +63,23 @@ def check_text(text: str, what: str, *, max_length: int, multiline: bool = False
     for char in text:
         if _is_control(char) and char not in allowed:
             if char in ("\n", "\r"):
-                raise InputError(f"Send {what} on one line.")
+                raise InputError(_("Send {what} on one line.").format(what=what))
             raise InputError(
-                f"{what.capitalize()} contains an invisible control character "
-                f"({_char_name(char)}). Please type it again without it."
+                _(
+                    "{what} contains an invisible control character ({character}). "
+                    "Please type it again without it."
+                ).format(what=what[:1].upper() + what[1:], character=_char_name(char))
             )
     stripped = text.strip()
     if not stripped:
-        raise InputError(f"That was empty: send {what}.")
+        raise InputError(_("That was empty: send {what}.").format(what=what))
     length = utf16_len(stripped)
     if length > max_length:
         raise InputError(
-            f"That is too long for {what}: at most {max_length} characters "
-            f"(you sent {length}; emoji count as two)."
+            _(
+                "That is too long for {what}: at most {maximum} characters "
+                "(you sent {length}; emoji count as two)."
+            ).format(what=what, maximum=max_length, length=length)
         )
     return stripped
 
@@ -93,28 +101,36 @@ def whole_number(text: str, what: str, *, example: str = "100") -> int:
     negative = digits.startswith("-") and _ASCII_DIGITS.fullmatch(digits[1:]) is not None
     body = digits[1:] if negative else digits
     if not _ASCII_DIGITS.fullmatch(body) or len(body) > 12:
-        raise InputError(f"Send {what} as a whole number with the digits 0–9, e.g. {example}.")
+        raise InputError(
+            _("Send {what} as a whole number with the digits 0–9, e.g. {example}.").format(
+                what=what, example=example
+            )
+        )
     number = int(body)
     return -number if negative else number
 
 
 def user_ref(text: str) -> int | str:
     """Read a reference to a user: a Telegram ID, or a @username (returned without the @)."""
-    raw = check_text(text, "the customer reference", max_length=MAX_USERNAME_LENGTH)
+    raw = check_text(text, _("the customer reference"), max_length=MAX_USERNAME_LENGTH)
     if _ASCII_DIGITS.fullmatch(raw):
         number = int(raw) if len(raw) <= 20 else MAX_USER_ID + 1
         if not 1 <= number <= MAX_USER_ID:
             raise InputError(
-                f"“{clip(raw, 40)}” is not a Telegram user ID: IDs are whole numbers from 1 to "
-                f"{MAX_USER_ID}. Use the customer's ID (they see it with /id) or @username."
+                _(
+                    "“{typed}” is not a Telegram user ID: IDs are whole numbers from 1 to "
+                    "{maximum}. Use the customer's ID (they see it with /id) or @username."
+                ).format(typed=clip(raw, 40), maximum=MAX_USER_ID)
             )
         return number
     name = raw.removeprefix("https://t.me/").removeprefix("t.me/").removeprefix("@")
     if not _USERNAME.fullmatch(name):
         raise InputError(
-            f"“{clip(raw, 40)}” is not a customer reference: use their numeric Telegram ID "
-            "(digits 0–9, e.g. 12345) or their @username (a letter, then letters, digits "
-            "or _; at most 32)."
+            _(
+                "“{typed}” is not a customer reference: use their numeric Telegram ID "
+                "(digits 0–9, e.g. 12345) or their @username (a letter, then letters, digits "
+                "or _; at most 32)."
+            ).format(typed=clip(raw, 40))
         )
     return name
 
@@ -124,21 +140,30 @@ def amount(text: str, *, maximum: Decimal = MAX_AMOUNT) -> Decimal:
     raw = text.strip()
     if _AMOUNT.fullmatch(raw) is None:
         raise InputError(
-            "use a positive number with at most two decimals, written with the digits 0–9, "
-            "like 10 or 2.50"
+            _(
+                "use a positive number with at most two decimals, written with the digits "
+                "0–9, like 10 or 2.50"
+            )
         )
     value = Decimal(raw.replace(",", "."))
     if value <= 0:
-        raise InputError("the amount must be more than zero")
+        raise InputError(_("the amount must be more than zero"))
     if value > maximum:
-        raise InputError(f"at most {maximum:,} at once")
+        raise InputError(_("at most {maximum} at once").format(maximum=i18n.number(maximum)))
     return value
 
 
-def link(text: str, what: str = "a link") -> str:
-    """Read a web address: http or https, a host with a dot, no spaces, a sane length."""
-    raw = check_text(text, "the link", max_length=MAX_LINK_LENGTH)
-    refusal = InputError(f"That is not {what}: send a full address starting with https://")
+def link(text: str, what: str | None = None) -> str:
+    """Read a web address: http or https, a host with a dot, no spaces, a sane length.
+
+    ``what`` names what was expected ("a link to a post"); a link, when not given.
+    """
+    raw = check_text(text, _("the link"), max_length=MAX_LINK_LENGTH)
+    refusal = InputError(
+        _("That is not {what}: send a full address starting with https://").format(
+            what=what or _("a link")
+        )
+    )
     if any(char.isspace() for char in raw) or not raw.lower().startswith(("http://", "https://")):
         raise refusal
     try:
@@ -154,4 +179,4 @@ def link(text: str, what: str = "a link") -> str:
 
 def reason(text: str) -> str:
     """Read the reason an admin gives for a balance change (shown to the customer)."""
-    return check_text(text, "the reason", max_length=MAX_REASON_LENGTH)
+    return check_text(text, _("the reason"), max_length=MAX_REASON_LENGTH)

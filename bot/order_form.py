@@ -7,6 +7,10 @@ and finally turns the collected answers into an ``OrderRequest`` with ``build_re
 Answers are kept as JSON-friendly values (``str``, ``int``, ``bool``, ``list[str]`` or
 ``None`` for a skipped optional field) because the draft is persisted as JSON between
 messages and across restarts.
+
+Every word the form says (questions, labels, button choices, refusals) lives in
+``bot/texts/ordering.py`` and is read in the reader's language when a step is built, so a
+step is built for each update and never kept.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from bot import input_rules as rules
+from bot.i18n import _
 from bot.panels.models import (
     SUBSCRIPTION_DELAYS,
     TYPE_SPECS,
@@ -30,6 +35,7 @@ from bot.panels.models import (
     Service,
     split_lines,
 )
+from bot.texts import ordering as texts
 from bot.texts.fit import clip, utf16_len
 
 FormValue = str | int | bool | list[str] | None
@@ -99,135 +105,90 @@ class Step:
 def _step(name: str, service: Service, values: Mapping[str, Any]) -> Step:
     """Describe the question for ``name`` with the numbers this service allows."""
     low, high = service.min, service.max
-    list_hint = "Send one per line."
+    label = texts.field_label(name)
     if name == Field.LINK:
-        return Step(name, "Link", "Send the link (a full address starting with https://).")
+        return Step(name, label, _(texts.ASK_LINK))
     if name == Field.QUANTITY:
-        return Step(name, "Quantity", f"How many? Send a number from {low} to {high}.")
+        return Step(name, label, texts.ask_quantity(low, high))
     if name == Field.COMMENTS:
-        if service.spec.quantity_from is Field.COMMENTS:
-            count = f"{low} to {high} comments"
-        else:
-            count = "the comments for this package"
-        return Step(name, "Comments", f"Send {count}. {list_hint}")
+        counted = service.spec.quantity_from is Field.COMMENTS
+        return Step(name, label, texts.ask_comments(low, high, counted=counted))
     if name == Field.USERNAMES:
-        if service.spec.quantity_from is Field.USERNAMES:
-            return Step(name, "Usernames", f"Send {low} to {high} usernames. {list_hint}")
-        return Step(name, "Usernames", f"Send the usernames to mention. {list_hint}")
+        counted = service.spec.quantity_from is Field.USERNAMES
+        return Step(name, label, texts.ask_usernames(low, high, counted=counted))
     if name == Field.HASHTAGS:
-        return Step(name, "Hashtags", f"Send the hashtags to post with the mentions. {list_hint}")
+        return Step(name, label, _(texts.ASK_HASHTAGS))
     if name == Field.KEYWORDS:
-        return Step(name, "Keywords", f"Send the search keywords. {list_hint}")
+        return Step(name, label, _(texts.ASK_KEYWORDS))
     if name == Field.GROUPS:
-        return Step(name, "Groups", f"Send the groups to invite from. {list_hint}")
+        return Step(name, label, _(texts.ASK_GROUPS))
     if name == Field.USERNAME:
         prompts = {
-            OrderType.MENTIONS_USER_FOLLOWERS: "Send the username (or profile link) whose "
-            "followers should be mentioned.",
-            OrderType.COMMENT_LIKES: "Send the username of the comment's author.",
-            OrderType.COMMENT_REPLIES: "Send the username of the comment's author.",
-            OrderType.SUBSCRIPTIONS: "Send the username of the account to follow new posts of.",
+            OrderType.MENTIONS_USER_FOLLOWERS: texts.ASK_FOLLOWERS_OF,
+            OrderType.COMMENT_LIKES: texts.ASK_COMMENT_AUTHOR,
+            OrderType.COMMENT_REPLIES: texts.ASK_COMMENT_AUTHOR,
+            OrderType.SUBSCRIPTIONS: texts.ASK_SUBSCRIBED_ACCOUNT,
         }
-        prompt = prompts.get(service.type or OrderType.DEFAULT, "Send the username.")
-        return Step(name, "Username", prompt)
+        prompt = prompts.get(service.type or OrderType.DEFAULT, texts.ASK_USERNAME)
+        return Step(name, label, _(prompt))
     if name == Field.MEDIA:
-        return Step(name, "Media", "Send the link to the post whose likers should be mentioned.")
+        return Step(name, label, _(texts.ASK_MEDIA))
     if name == Field.ANSWER_NUMBER:
-        return Step(
-            name,
-            "Poll answer",
-            "Which answer should get the votes? Send its number: 1 for the first answer.",
-        )
+        return Step(name, label, _(texts.ASK_ANSWER_NUMBER))
     if name == Field.MIN:
-        return Step(
-            name, "Minimum per post", f"Minimum per post: send a number from {low} to {high}."
-        )
+        return Step(name, label, texts.ask_minimum(low, high))
     if name == Field.MAX:
         floor = values.get(Field.MIN.value)
         start = floor if isinstance(floor, int) else low
-        return Step(
-            name,
-            "Maximum per post",
-            f"Maximum per post: send a number from {start} to {high}.",
-        )
+        return Step(name, label, texts.ask_maximum(start, high))
     if name == Field.POSTS:
-        return Step(
-            name,
-            "New posts",
-            f"How many future posts should be covered? Send a number from 1 to {MAX_POSTS:,}. "
-            "The price covers the maximum per post for each of them.",
-        )
+        return Step(name, label, texts.ask_posts(MAX_POSTS))
     if name == Field.OLD_POSTS:
-        return Step(
-            name,
-            "Existing posts",
-            "How many existing posts should be covered too? Send a number, or Skip.",
-            optional=True,
-        )
+        return Step(name, label, _(texts.ASK_OLD_POSTS), optional=True)
     if name == Field.DELAY:
         return Step(
             name,
-            "Delay",
-            "How long after a new post should delivery start?",
+            label,
+            _(texts.ASK_DELAY),
             choices=tuple(
-                Choice(str(minutes), _minutes(minutes)) for minutes in sorted(SUBSCRIPTION_DELAYS)
+                Choice(str(minutes), texts.delay_label(minutes))
+                for minutes in sorted(SUBSCRIPTION_DELAYS)
             ),
         )
     if name == Field.EXPIRY:
-        return Step(
-            name,
-            "Expires",
-            "When should the subscription end? Send a date as day/month/year "
-            "(e.g. 31/12/2030), or Skip.",
-            optional=True,
-        )
+        return Step(name, label, _(texts.ASK_EXPIRY), optional=True)
     if name == Field.COUNTRY:
-        return Step(
-            name, "Country", "Which country should the visitors come from? E.g. US or Germany."
-        )
+        return Step(name, label, _(texts.ASK_COUNTRY))
     if name == Field.DEVICE:
         return Step(
             name,
-            "Device",
-            "Which devices should the visitors use?",
-            choices=tuple(Choice(str(k), v) for k, v in WEB_TRAFFIC_DEVICES.items()),
+            label,
+            _(texts.ASK_DEVICE),
+            choices=tuple(Choice(str(k), _(texts.DEVICES[k])) for k in WEB_TRAFFIC_DEVICES),
         )
     if name == Field.TYPE_OF_TRAFFIC:
         return Step(
             name,
-            "Traffic type",
-            "Where should the visitors appear to come from?",
-            choices=tuple(Choice(str(k), v) for k, v in WEB_TRAFFIC_KINDS.items()),
+            label,
+            _(texts.ASK_TRAFFIC_TYPE),
+            choices=tuple(Choice(str(k), _(texts.TRAFFIC_KINDS[k])) for k in WEB_TRAFFIC_KINDS),
         )
     if name == Field.GOOGLE_KEYWORD:
-        return Step(name, "Google keyword", "Send the Google keyword visitors search for.")
+        return Step(name, label, _(texts.ASK_GOOGLE_KEYWORD))
     if name == Field.REFERRING_URL:
-        return Step(name, "Referrer", "Send the referring address (starting with https://).")
+        return Step(name, label, _(texts.ASK_REFERRER))
     if name == DRIPFEED:
         return Step(
             name,
-            "Drip-feed",
-            "Drip-feed? Deliver the quantity in several runs spread over time.",
-            choices=(Choice(YES, "Yes"), Choice(NO, "No")),
+            label,
+            _(texts.ASK_DRIPFEED),
+            choices=(Choice(YES, _(texts.YES)), Choice(NO, _(texts.NO))),
         )
     if name == Field.RUNS:
-        return Step(
-            name,
-            "Runs",
-            f"How many runs? Each run delivers the quantity again (2 to {MAX_RUNS}).",
-        )
+        return Step(name, label, texts.ask_runs(MAX_RUNS))
     if name == Field.INTERVAL:
-        return Step(name, "Interval", "How many minutes between runs?")
+        return Step(name, label, _(texts.ASK_INTERVAL))
     raise KeyError(name)
-
-
-def _minutes(minutes: int) -> str:
-    if minutes == 0:
-        return "No delay"
-    if minutes % 60 == 0:
-        hours = minutes // 60
-        return f"{hours} hour" if hours == 1 else f"{hours} hours"
-    return f"{minutes} min"
 
 
 def _step_names(service: Service, values: Mapping[str, Any]) -> list[str]:
@@ -311,7 +272,7 @@ def parse_answer(
 ) -> FormValue:
     """Read a typed answer to ``step`` or raise ``FormError`` saying what is wrong."""
     if not text.strip():
-        raise FormError("That was empty. " + step.prompt)
+        raise FormError(texts.empty_answer(step.prompt))
     try:
         return _parse_answer(step, text, service, values, today=today)
     except rules.InputError as e:
@@ -331,8 +292,7 @@ def _parse_answer(
     limit = MAX_FIELD_LENGTHS.get(name, MAX_LIST_LENGTH if is_list else MAX_NUMBER_LENGTH)
     if name in (Field.LINK, Field.MEDIA, Field.REFERRING_URL):
         limit = rules.MAX_LINK_LENGTH
-    what = f"the {step.label.lower()}"
-    raw = rules.check_text(text, what, max_length=limit, multiline=is_list)
+    raw = rules.check_text(text, texts.answer_name(name), max_length=limit, multiline=is_list)
     if step.optional and raw.lower() in {SKIP, "-", "none"}:
         return None
     if step.choices:
@@ -340,77 +300,73 @@ def _parse_answer(
     if name in (Field.LINK, Field.MEDIA, Field.REFERRING_URL):
         return _link(raw, name)
     if name == Field.QUANTITY:
-        return _in_range(_whole(raw, "the quantity"), service.min, service.max)
+        return _in_range(_whole(raw, name), service.min, service.max)
     if name in _LIST_FIELDS:
         return _list(name, raw, service)
     if name == Field.USERNAME:
         if re.search(r"\s", raw):
-            raise FormError("Send one username without spaces, e.g. @example.")
+            raise FormError(_(texts.ONE_USERNAME))
         return raw
     if name == Field.ANSWER_NUMBER:
-        number = _whole(raw, "the answer's number")
+        number = _whole(raw, name)
         if not 1 <= number <= MAX_ANSWER_NUMBER:
-            raise FormError(
-                f"Send the answer's number from 1 to {MAX_ANSWER_NUMBER}: 1 for the first answer."
-            )
+            raise FormError(texts.answer_number_out_of_range(MAX_ANSWER_NUMBER))
         return number
     if name == Field.MIN:
-        number = _in_range(_whole(raw, "the minimum"), service.min, service.max)
+        number = _in_range(_whole(raw, name), service.min, service.max)
         high = values.get(Field.MAX.value)
         if isinstance(high, int) and number > high:
-            raise FormError(f"The minimum cannot be above your maximum ({high}).")
+            raise FormError(texts.minimum_above_maximum(high))
         return number
     if name == Field.MAX:
-        number = _in_range(_whole(raw, "the maximum"), service.min, service.max)
+        number = _in_range(_whole(raw, name), service.min, service.max)
         low = values.get(Field.MIN.value)
         if isinstance(low, int) and number < low:
-            raise FormError(f"The maximum must be at least your minimum ({low}).")
+            raise FormError(texts.maximum_below_minimum(low))
         return number
     if name == Field.POSTS:
-        number = _whole(raw, "the number of posts")
+        number = _whole(raw, name)
         if not 1 <= number <= MAX_POSTS:
-            raise FormError(f"Send a number of posts from 1 to {MAX_POSTS:,}.")
+            raise FormError(texts.posts_out_of_range(MAX_POSTS))
         return number
     if name == Field.OLD_POSTS:
-        number = _whole(raw, "the number of existing posts")
+        number = _whole(raw, name)
         if number < 0:
-            raise FormError("The number of existing posts cannot be negative.")
+            raise FormError(_(texts.NEGATIVE_OLD_POSTS))
         if number > MAX_POSTS:
-            raise FormError(f"At most {MAX_POSTS:,} existing posts.")
+            raise FormError(texts.too_many_old_posts(MAX_POSTS))
         return number
     if name == Field.EXPIRY:
         return _expiry(raw, today or datetime.now(UTC).date())
     if name == Field.COUNTRY:
         if not _COUNTRY.fullmatch(raw):
-            raise FormError("Send a country code like US or a country name like United States.")
+            raise FormError(_(texts.BAD_COUNTRY))
         return raw
     if name == Field.GOOGLE_KEYWORD:
         return raw
     if name == Field.RUNS:
-        runs = _whole(raw, "the number of runs")
+        runs = _whole(raw, name)
         if runs < 2:
-            raise FormError("Drip-feed needs at least 2 runs.")
+            raise FormError(_(texts.TOO_FEW_RUNS))
         if runs > MAX_RUNS:
-            raise FormError(f"At most {MAX_RUNS} runs.")
+            raise FormError(texts.too_many_runs(MAX_RUNS))
         return runs
     if name == Field.INTERVAL:
-        minutes = _whole(raw, "the interval in minutes")
+        minutes = _whole(raw, name)
         if not 1 <= minutes <= MAX_INTERVAL_MINUTES:
-            raise FormError(
-                f"The interval must be from 1 to {MAX_INTERVAL_MINUTES} minutes (one week)."
-            )
+            raise FormError(texts.interval_out_of_range(MAX_INTERVAL_MINUTES))
         return minutes
-    raise FormError("This question cannot be answered by text.")
+    raise FormError(_(texts.NOT_BY_TEXT))
 
 
 def choose(step: Step, value: str) -> FormValue:
     """Read a button answer to ``step`` (a choice's value or ``SKIP``)."""
     if value == SKIP:
         if not step.optional:
-            raise FormError("This question cannot be skipped. " + step.prompt)
+            raise FormError(texts.cannot_skip(step.prompt))
         return None
     if not step.choices:
-        raise FormError("Please type your answer. " + step.prompt)
+        raise FormError(texts.type_it(step.prompt))
     return _choice_value(step, value)
 
 
@@ -423,13 +379,6 @@ _LIST_FIELDS = frozenset(
         Field.GROUPS.value,
     }
 )
-_LIST_NOUNS = {
-    Field.COMMENTS.value: ("comment", "comments"),
-    Field.USERNAMES.value: ("username", "usernames"),
-    Field.HASHTAGS.value: ("hashtag", "hashtags"),
-    Field.KEYWORDS.value: ("keyword", "keywords"),
-    Field.GROUPS.value: ("group", "groups"),
-}
 
 
 def _choice_value(step: Step, raw: str) -> FormValue:
@@ -438,47 +387,42 @@ def _choice_value(step: Step, raw: str) -> FormValue:
             if step.name == DRIPFEED:
                 return choice.value == YES
             return int(choice.value)
-    options = ", ".join(c.label for c in step.choices)
-    raise FormError(f"Choose one of the buttons: {options}.")
+    raise FormError(texts.choose_a_button([c.label for c in step.choices]))
 
 
 def _link(raw: str, name: str) -> str:
-    what = "a link to a post" if name == Field.MEDIA else "a link"
-    return rules.link(raw, what)
+    what = texts.A_LINK_TO_A_POST if name == Field.MEDIA else texts.A_LINK
+    return rules.link(raw, _(what))
 
 
-def _whole(raw: str, what: str) -> int:
-    return rules.whole_number(raw, what)
+def _whole(raw: str, name: str) -> int:
+    return rules.whole_number(raw, texts.number_name(name))
 
 
 def _in_range(number: int, low: int, high: int) -> int:
     if number < low:
-        raise FormError(f"The minimum for this service is {low}.")
+        raise FormError(texts.below_minimum(low))
     if number > high:
-        raise FormError(f"The maximum for this service is {high}.")
+        raise FormError(texts.above_maximum(high))
     return number
 
 
 def _list(name: str, raw: str, service: Service) -> list[str]:
     items = split_lines(raw)
-    one, many = _LIST_NOUNS[name]
     if not items:
-        raise FormError(f"Send at least one {one}, one per line.")
+        raise FormError(texts.list_empty(name))
     longest = MAX_HASHTAG_LENGTH if name == Field.HASHTAGS else rules.MAX_LIST_ITEM_LENGTH
     for number, item in enumerate(items, 1):
         if utf16_len(item) > longest:
-            raise FormError(
-                f"{one.capitalize()} {number} is too long: at most {longest} characters each."
-            )
+            raise FormError(texts.list_item_too_long(name, number, longest))
     if service.spec.quantity_from is not None and service.spec.quantity_from.value == name:
         low, high = service.min, service.max
         if not low <= len(items) <= high:
-            sent = f"{len(items)} {one if len(items) == 1 else many}"
-            raise FormError(f"You sent {sent}; this service needs {low} to {high}.")
+            raise FormError(texts.list_count_out_of_range(name, len(items), low, high))
     if name == Field.USERNAMES and any(re.search(r"\s", item) for item in items):
-        raise FormError("Each username goes on its own line, without spaces.")
+        raise FormError(_(texts.USERNAMES_ONE_PER_LINE))
     if name == Field.HASHTAGS and any(re.search(r"\s", item) for item in items):
-        raise FormError("Each hashtag goes on its own line, without spaces, e.g. #sale.")
+        raise FormError(_(texts.HASHTAGS_ONE_PER_LINE))
     return items
 
 
@@ -489,9 +433,9 @@ def _expiry(raw: str, today: date) -> str:
         except ValueError:
             continue
         if day < today:
-            raise FormError("That date has passed: send a date from today on.")
+            raise FormError(_(texts.DATE_PASSED))
         return day.isoformat()
-    raise FormError("Send the date as day/month/year, e.g. 31/12/2030.")
+    raise FormError(_(texts.BAD_DATE))
 
 
 # --------------------------------------------------------------------------- the request
@@ -519,13 +463,12 @@ def price_basis(request: OrderRequest) -> str | None:
     quantity = request.effective_quantity()
     if request.type is OrderType.SUBSCRIPTIONS:
         posts = (request.posts or 0) + (request.old_posts or 0)
-        counted = f"{posts:,} posts" if posts != 1 else "1 post"
-        if request.old_posts:
-            counted += f" ({request.posts or 0:,} new + {request.old_posts:,} existing)"
         units = quantity * max(posts, 1)
-        return f"Priced as up to {quantity:,} per post × {counted} = {units:,}"
+        return texts.price_basis_posts(
+            quantity, posts, request.posts or 0, request.old_posts or 0, units
+        )
     if request.runs and not request.spec.per_package:
-        return f"Priced as {quantity:,} × {request.runs:,} runs = {quantity * request.runs:,}"
+        return texts.price_basis_runs(quantity, request.runs)
     return None
 
 
@@ -551,15 +494,12 @@ def progress(service: Service, values: Mapping[str, Any], step: Step) -> tuple[i
 def display_value(step: Step, value: FormValue, *, list_limit: int = 10) -> str:
     """Show one answer the way the user would recognise it (long ones shortened)."""
     if value is None:
-        return "—"
+        return texts.NO_ANSWER
     if isinstance(value, bool):
-        return "Yes" if value else "No"
+        return _(texts.YES) if value else _(texts.NO)
     if isinstance(value, list):
-        shown = value[:list_limit]
-        text = "\n".join(f"  • {clip(item, 100)}" for item in shown)
-        if len(value) > list_limit:
-            text += f"\n  … and {len(value) - list_limit} more"
-        return f"{len(value)}\n{text}"
+        shown = [clip(item, 100) for item in value[:list_limit]]
+        return texts.list_answer(len(value), shown, len(value) - list_limit)
     if step.choices:
         for choice in step.choices:
             if choice.value == str(value):
@@ -567,5 +507,5 @@ def display_value(step: Step, value: FormValue, *, list_limit: int = 10) -> str:
     if step.name == Field.EXPIRY:
         return date.fromisoformat(str(value)).strftime("%d/%m/%Y")
     if step.name == Field.INTERVAL:
-        return f"{value} min"
+        return texts.minutes_answer(value)
     return clip(str(value), 300)

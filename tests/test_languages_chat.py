@@ -1,4 +1,8 @@
-"""The menus, wallet, admin, help and top-up screens in Russian and French: no English left.
+"""Every screen translated so far, in Russian and French: no English left.
+
+The menus, wallet, admin, help and top-up screens; the catalog, the order form (a question
+with an error, the summary, the price-changed notice), the order's outcome, My orders and the
+admin review.
 
 Each screen is built the way a handler builds it, once in English and once in the reader's
 language; the translation must differ, and must not keep an English sentence (Russian:
@@ -18,9 +22,16 @@ from typing import Any
 import pytest
 
 from bot import i18n, keyboards, texts
+from bot import order_form as form
 from bot.i18n import _
+from bot.keyboards import ordering as ordering_keyboards
+from bot.keyboards import orders as orders_keyboards
 from bot.keyboards import payments as payment_keyboards
+from bot.panels.models import OrderType, Service
+from bot.services.catalog import CatalogItem
 from bot.services.payments import Provider, State
+from bot.texts import ordering as ordering_texts
+from bot.texts import orders as orders_texts
 from bot.texts import payments as pay_texts
 
 WHEN = datetime(2026, 3, 7, 9, 5, tzinfo=UTC)
@@ -31,7 +42,8 @@ USD = "USD"
 RU_KEPT = {"telegram", "stars", "crypto", "pay", "usd", "usdt", "ton", "utc", "id", "drip-feed",
            "payload"}  # fmt: skip
 # What the screens below are given (names, typed text, panel data): not the bot's words.
-DATA = ["IBAN DE00 1234", "TX-9", "Ann", "abc", "ten", "bonus", "sandbox", "bros", "v2"]
+DATA = ["https://instagram.com/p/abc", "IBAN DE00 1234", "TX-9", "Ann", "abc", "ten", "bonus",
+        "sandbox", "bros", "v2", "Instagram Followers", "Instagram", "instagram"]  # fmt: skip
 # Words that only an English sentence of these screens would hold.
 ENGLISH = {
     "the", "your", "you", "was", "were", "is", "are", "and", "with", "from", "please",
@@ -185,6 +197,187 @@ SCREENS: dict[str, Callable[[], str]] = {
     ),
 }
 
+
+def service(**changes: Any) -> Service:
+    fields: dict[str, Any] = {
+        "service_id": "101",
+        "name": "Instagram Followers",
+        "type": OrderType.DEFAULT,
+        "type_name": "",
+        "category": "Followers",
+        "rate": Decimal("1.2"),
+        "min": 100,
+        "max": 10000,
+        "refill": True,
+        "dripfeed": True,
+        "description": "",
+    }
+    fields.update(changes)
+    return Service(**fields)
+
+
+def item(**changes: Any) -> CatalogItem:
+    return CatalogItem(
+        item_id=7,
+        panel="sandbox",
+        service=service(**changes),
+        platform="Instagram",
+        category_id=3,
+        category="Instagram",
+        price_rate=Decimal("2.5"),
+    )
+
+
+def order(**changes: Any) -> Any:
+    fields: dict[str, Any] = {
+        "order_id": 12,
+        "user_id": 1001,
+        "chat_id": 1001,
+        "panel": "sandbox",
+        "panel_order_id": "TX-9",
+        "item_id": 7,
+        "service_id": "101",
+        "service_name": "Instagram Followers",
+        "link": "https://instagram.com/p/abc",
+        "quantity": 1500,
+        "fields": {"runs": "3", "interval": "30"},
+        "price": Decimal("3.75"),
+        "charged": True,
+        "status": "in_progress",
+        "remains": 500,
+        "start_count": 1200,
+        "total_units": 1500,
+        "created_at": WHEN,
+        "error": None,
+        "not_found": False,
+    }
+    fields.update(changes)
+    return SimpleNamespace(**fields)
+
+
+def question_with_error() -> str:
+    """The form at its quantity step after "ten" was typed, as the handler shows it."""
+    svc = item().service
+    values = {"link": "https://instagram.com/p/abc"}
+    step = form.next_step(svc, values)
+    assert step is not None
+    try:
+        form.parse_answer(step, "ten", svc, values)
+    except form.FormError as e:
+        error = e.message
+    number, total = form.progress(svc, values, step)
+    return ordering_texts.question(
+        item(),
+        step,
+        number=number,
+        total=total,
+        answers=form.describe(svc, values),
+        error=error,
+    )
+
+
+def order_summary(notice: str | None = None) -> str:
+    values: dict[str, Any] = {"link": "https://instagram.com/p/abc", "quantity": 1500}
+    values = form.set_dripfeed(values, True) | {"runs": 3, "interval": 30}
+    svc = item().service
+    return ordering_texts.summary(
+        item(),
+        form.describe(svc, values),
+        price=Decimal("11.25"),
+        balance=Decimal("5"),
+        currency=USD,
+        charged=True,
+        basis=form.price_basis(form.build_request(svc, values)),
+        notice=notice,
+    )
+
+
+def form_errors() -> str:
+    """A refusal of each kind the form gives, one per line."""
+    svc = item(type=OrderType.CUSTOM_COMMENTS).service
+    step = form.step_named(svc, "comments", {})
+    assert step is not None
+    said = []
+    for typed in ("", "a\u200bb", "x" * 5000):
+        try:
+            form.parse_answer(step, typed, svc, {})
+        except form.FormError as e:
+            said.append(e.message)
+    return "\n".join(said)
+
+
+SCREENS.update(
+    {
+        # the catalog
+        "choose platform": lambda: _(ordering_texts.CHOOSE_PLATFORM),
+        "categories": lambda: ordering_texts.categories_title("Instagram", 3),
+        "search results": lambda: ordering_texts.search_title("instagram", 21),
+        "no results": lambda: ordering_texts.no_results("instagram"),
+        "service card": lambda: ordering_texts.service_card(item(), USD),
+        "catalog buttons": lambda: (
+            labels(ordering_keyboards.service_card_keyboard(item()))
+            + "\n"
+            + labels(ordering_keyboards.no_results_keyboard())
+        ),
+        # the order form
+        "question with an error": question_with_error,
+        "form refusals": form_errors,
+        "summary": order_summary,
+        "price changed": lambda: order_summary(
+            ordering_texts.price_changed(Decimal("10"), Decimal("11.25"), USD)
+        ),
+        "not enough balance": lambda: ordering_texts.no_funds(Decimal("11.25"), Decimal(5), USD),
+        "more options": lambda: ordering_texts.more_options(item(), dripfeed=True),
+        "change menu": lambda: ordering_texts.change_menu(
+            item(), form.describe(item().service, {"link": "https://instagram.com/p/abc"})
+        ),
+        "form buttons": lambda: (
+            labels(ordering_keyboards.summary_keyboard("t", more_options=True))
+            + "\n"
+            + labels(ordering_keyboards.options_keyboard("t", dripfeed=False))
+        ),
+        # the outcome
+        "placed": lambda: ordering_texts.placed(order(), Decimal("1.25"), USD),
+        "refused": lambda: ordering_texts.refused(
+            "", order(), Decimal(5), USD, refusal="unreachable"
+        ),
+        "held": lambda: ordering_texts.held(order(), USD),
+        # My orders
+        "orders list": lambda: orders_texts.orders_list(
+            SimpleNamespace(total=1, items=[order()]), USD
+        ),
+        "no orders": lambda: orders_texts.orders_list(SimpleNamespace(total=0, items=[]), USD),
+        "order card": lambda: orders_texts.order_card(
+            order(),
+            currency=USD,
+            events=[
+                SimpleNamespace(
+                    new_status="in_progress", start_count=1200, remains=500, created_at=WHEN
+                )
+            ],
+            requests=[
+                SimpleNamespace(kind="refill", status="pending", error=None, created_at=WHEN)
+            ],
+            notice=orders_texts.refill_sent(
+                SimpleNamespace(kind="refill", status="pending", error=None)
+            ),
+        ),
+        "order buttons": lambda: labels(
+            orders_keyboards.order_card_keyboard(12, can_refill=True, can_cancel=True)
+        ),
+        # the admin review
+        "review title": lambda: orders_texts.review_title(3, 2),
+        "review card": lambda: (
+            orders_texts.review_card(order(status="review", error=None, charged=True), "Ann", USD)
+            + "\n"
+            + orders_texts.review_card(order(status="placing", charged=False), "Ann", USD)
+        ),
+        "review buttons": lambda: labels(orders_keyboards.review_keyboard(12)),
+        "marked failed": lambda: orders_texts.marked_failed(order(), "Ann", USD, True),
+        "customer told": lambda: orders_texts.customer_order_failed(order(), Decimal(5), USD),
+    }
+)
+
 _WORD = re.compile(r"[^\W\d_]+(?:[-'’][^\W\d_]+)*")
 _TAG = re.compile(r"<[^>]*>")
 _NOT_WORDS = re.compile(r"<code>.*?</code>|[/@]\w+|&\w+;", re.DOTALL)
@@ -192,9 +385,9 @@ _NOT_WORDS = re.compile(r"<code>.*?</code>|[/@]\w+|&\w+;", re.DOTALL)
 
 def words(text: str) -> list[str]:
     """The bot's own words of a screen: no code, commands, handles, tags or given data."""
-    text = _NOT_WORDS.sub(" ", text)
     for data in DATA:
         text = text.replace(data, " ")
+    text = _NOT_WORDS.sub(" ", text)
     return _WORD.findall(_TAG.sub(" ", text).lower())
 
 
@@ -249,3 +442,29 @@ def test_a_preset_reject_reason_is_stored_in_english_and_read_in_the_readers_lan
     typed = payment(state=State.REJECTED, note="blurry photo")
     with i18n.use("fr"):
         assert "blurry photo" in pay_texts.you_were_rejected(typed, USD)
+
+
+@pytest.mark.parametrize(
+    ("count", "russian"),
+    [(1, "1 комментарий"), (3, "3 комментария"), (5, "5 комментариев"), (22, "22 комментария")],
+)
+def test_the_form_counts_in_russian_with_three_plural_forms(count: int, russian: str) -> None:
+    svc = item(type=OrderType.CUSTOM_COMMENTS, min=50, max=100).service
+    step = form.step_named(svc, "comments", {})
+    assert step is not None
+    with i18n.use("ru"), pytest.raises(form.FormError) as refused:
+        form.parse_answer(step, "\n".join(["nice"] * count), svc, {})
+    assert f"Вы отправили {russian};" in refused.value.message
+
+
+def test_a_typed_choice_is_read_in_the_readers_language() -> None:
+    svc = item(dripfeed_flagged=True).service
+    values = {"link": "https://instagram.com/p/abc", "quantity": 500}
+    with i18n.use("fr"):
+        step = form.next_step(svc, values)
+        assert step is not None and step.name == form.DRIPFEED
+        assert form.parse_answer(step, "oui", svc, values) is True
+    with i18n.use("ru"):
+        step = form.next_step(svc, values)
+        assert step is not None
+        assert form.parse_answer(step, "Нет", svc, values) is False

@@ -24,6 +24,7 @@ from bot import input_rules as rules
 from bot.callbacks import Action, pattern
 from bot.context import Context
 from bot.handlers.common import button_press, send, show, tapped
+from bot.i18n import _
 from bot.keyboards import ordering as keyboards
 from bot.services import catalog
 from bot.texts import ordering as texts
@@ -37,12 +38,12 @@ async def show_platforms(update: Update, context: Context, page: int = 0) -> Non
     """Show the catalog's platforms (page ``page``)."""
     platforms = await catalog.list_platforms(context.bot_data.db)
     if not platforms:
-        await show(update, context, texts.CATALOG_EMPTY)
+        await show(update, context, _(texts.CATALOG_EMPTY))
         return
     pages = max(1, -(-len(platforms) // keyboards.PLATFORMS_PER_PAGE))
     page = min(max(page, 0), pages - 1)
     await show(
-        update, context, texts.CHOOSE_PLATFORM, keyboards.platforms_keyboard(platforms, page)
+        update, context, _(texts.CHOOSE_PLATFORM), keyboards.platforms_keyboard(platforms, page)
     )
 
 
@@ -66,7 +67,7 @@ async def platform_button(update: Update, context: Context) -> None:
     db = context.bot_data.db
     platforms = await catalog.list_platforms(db)
     if index >= len(platforms):
-        await send(update, texts.LIST_CHANGED)
+        await send(update, _(texts.LIST_CHANGED))
         await show_platforms(update, context)
         return
     platform = platforms[index][0]
@@ -89,7 +90,7 @@ async def category_button(update: Update, context: Context) -> None:
     db = context.bot_data.db
     category = await catalog.get_category(db, category_id)
     if category is None:
-        await send(update, texts.LIST_CHANGED)
+        await send(update, _(texts.LIST_CHANGED))
         await show_platforms(update, context)
         return
     services = await catalog.list_services(db, category_id, page, PAGE_SIZE)
@@ -112,7 +113,7 @@ async def service_button(update: Update, context: Context) -> None:
     await query.answer()
     item = await catalog.get_item(context.bot_data.db, callback.int_arg(0))
     if item is None:
-        await send(update, texts.SERVICE_GONE)
+        await send(update, _(texts.SERVICE_GONE))
         return
     currency = context.bot_data.settings.currency
     await show(
@@ -124,14 +125,14 @@ async def search_button(update: Update, context: Context) -> None:
     """Ask for the words (or number) to search for."""
     query, _callback = tapped(update)
     await query.answer()
-    await send(update, texts.SEARCH_PROMPT)
+    await send(update, _(texts.SEARCH_PROMPT))
 
 
 async def search_command(update: Update, context: Context) -> None:
     """Search for ``/search <words>``, or ask for the words when none were given."""
     words = " ".join(context.args or []).strip()
     if not words:
-        await show(update, context, texts.SEARCH_PROMPT)
+        await show(update, context, _(texts.SEARCH_PROMPT))
         return
     await _search_typed(update, context, words)
 
@@ -147,7 +148,7 @@ async def search_text(update: Update, context: Context) -> None:
 async def _search_typed(update: Update, context: Context, words: str) -> None:
     """Search for what the user typed, unless it carries control characters."""
     try:
-        rules.check_text(words, "the search", max_length=rules.MAX_TYPED, multiline=True)
+        rules.check_text(words, _(texts.THE_SEARCH), max_length=rules.MAX_TYPED, multiline=True)
     except rules.InputError as e:
         await show(update, context, texts.search_refused(e.message))
         return
@@ -182,7 +183,7 @@ async def search_page_button(update: Update, context: Context) -> None:
     await query.answer()
     words = (context.user_data or {}).get(SEARCH_QUERY_KEY)
     if not isinstance(words, str) or not words:
-        await send(update, texts.SEARCH_EXPIRED)
+        await send(update, _(texts.SEARCH_EXPIRED))
         return
     await run_search(update, context, words, callback.int_arg(0))
 

@@ -277,7 +277,7 @@ async def _checked_button(
         callback = decode(query.data)
     except ForgedCallback:
         logger.info("forged callback from user %s: %r", query.from_user.id, query.data)
-        await query.answer(texts.BUTTON_INVALID, show_alert=True)
+        await query.answer(_(texts.BUTTON_INVALID), show_alert=True)
         return None
     draft = _draft(context)
     token = callback.args[0]
@@ -285,7 +285,7 @@ async def _checked_button(
         await query.answer(_stale_text(context, callback), show_alert=True)
         return None
     if _is_expired(draft):
-        await query.answer(texts.DRAFT_EXPIRED, show_alert=True)
+        await query.answer(_(texts.DRAFT_EXPIRED), show_alert=True)
         raise DraftExpired
     await query.answer(answer)
     return callback, draft
@@ -293,18 +293,18 @@ async def _checked_button(
 
 def _stale_text(context: Context, callback: Callback) -> str:
     if callback.action is Action.CHOICE:
-        return texts.QUESTION_STALE
+        return _(texts.QUESTION_STALE)
     placed, order_id = _placed_order(context, callback.args[0])
     if placed and callback.action is Action.CONFIRM:
         return texts.already_placed_alert(order_id)
-    return texts.SUMMARY_STALE
+    return _(texts.SUMMARY_STALE)
 
 
 async def _item_or_end(update: Update, context: Context, draft: Draft) -> CatalogItem | None:
     """Load the draft's service; if it is gone, say so and drop the draft."""
     item = await catalog.get_item(context.bot_data.db, int(draft["item_id"]))
     if item is None or not item.service.orderable:
-        await _finish(update, context, texts.SERVICE_GONE)
+        await _finish(update, context, _(texts.SERVICE_GONE))
         return None
     return item
 
@@ -429,12 +429,14 @@ async def start_order(update: Update, context: Context) -> str | int | None:
     try:
         callback = decode(query.data)
     except ForgedCallback:
-        await query.answer(texts.BUTTON_INVALID, show_alert=True)
+        await query.answer(_(texts.BUTTON_INVALID), show_alert=True)
         return None
     await query.answer()
     item = await catalog.get_item(context.bot_data.db, callback.int_arg(0))
     if item is None or not item.service.orderable:
-        await _finish(update, context, texts.SERVICE_GONE if item is None else texts.NOT_ORDERABLE)
+        await _finish(
+            update, context, _(texts.SERVICE_GONE) if item is None else _(texts.NOT_ORDERABLE)
+        )
         return END
     user, chat = update.effective_user, update.effective_chat
     if user is not None and chat is not None:
@@ -460,7 +462,7 @@ async def answer_text(update: Update, context: Context) -> str | int:
     message = update.effective_message
     draft = _draft(context)
     if draft is None:
-        await _send(update, texts.DRAFT_LOST)
+        await _send(update, _(texts.DRAFT_LOST))
         return END
     if _is_expired(draft):
         return await expire(update, context)
@@ -505,14 +507,14 @@ async def non_text(update: Update, context: Context) -> str | int | None:
     """Ask for text, in the form, when something else (a photo, a sticker) was sent."""
     draft = _draft(context)
     if draft is None:
-        await _send(update, texts.SEND_TEXT)
+        await _send(update, _(texts.SEND_TEXT))
         return None
     if _is_expired(draft):
         return await expire(update, context)
     item = await _item_or_end(update, context, draft)
     if item is None:
         return END
-    state = await _ask(update, context, draft, item, error=texts.SEND_TEXT)
+    state = await _ask(update, context, draft, item, error=_(texts.SEND_TEXT))
     await _tidy(update)
     return state
 
@@ -523,7 +525,7 @@ async def non_text(update: Update, context: Context) -> str | int | None:
 @_ends_when_expired
 async def confirm(update: Update, context: Context) -> str | int | None:
     """Place the order of this summary and report what happened."""
-    checked = await _checked_button(update, context, answer=texts.PLACING)
+    checked = await _checked_button(update, context, answer=_(texts.PLACING))
     if checked is None:
         return None
     _callback, draft = checked
@@ -730,7 +732,7 @@ async def _point_at(update: Update, context: Context, state: str) -> str | int |
     the draft expired (while the bot was down): then end it."""
     draft = _draft(context)
     if draft is None:
-        await _send(update, texts.DRAFT_LOST)
+        await _send(update, _(texts.DRAFT_LOST))
         return END
     if _is_expired(draft):
         return await expire(update, context)
@@ -738,12 +740,12 @@ async def _point_at(update: Update, context: Context, state: str) -> str | int |
     if item is None:
         return END
     if state == SUMMARY:
-        notice = texts.USE_BUTTONS_SUMMARY
+        notice = _(texts.USE_BUTTONS_SUMMARY)
         await _show_summary(update, context, draft, item, notice=notice, keep=True)
     elif state == CHANGING:
-        await _show_change_menu(update, context, draft, item, notice=texts.USE_BUTTONS_CHANGE)
+        await _show_change_menu(update, context, draft, item, notice=_(texts.USE_BUTTONS_CHANGE))
     else:
-        await _show_options(update, context, draft, item, notice=texts.USE_BUTTONS_OPTIONS)
+        await _show_options(update, context, draft, item, notice=_(texts.USE_BUTTONS_OPTIONS))
     await _tidy(update)
     return None
 
@@ -757,13 +759,13 @@ async def abort_button(update: Update, context: Context) -> str | int | None:
     checked = await _checked_button(update, context)
     if checked is None:
         return None
-    await _finish(update, context, texts.CANCELLED)
+    await _finish(update, context, _(texts.CANCELLED))
     return END
 
 
 async def cancel_command(update: Update, context: Context) -> int:
     """Cancel the draft with /cancel at any step."""
-    await _finish(update, context, texts.CANCELLED)
+    await _finish(update, context, _(texts.CANCELLED))
     await _tidy(update)
     return END
 
@@ -776,7 +778,7 @@ async def stale_button(update: Update, context: Context) -> int | None:
         callback = decode(query.data)
     except ForgedCallback:
         logger.info("forged callback from user %s: %r", query.from_user.id, query.data)
-        await query.answer(texts.BUTTON_INVALID, show_alert=True)
+        await query.answer(_(texts.BUTTON_INVALID), show_alert=True)
         return None
     await query.answer(_stale_text(context, callback), show_alert=True)
     return None
@@ -790,7 +792,7 @@ async def stale_button_outside(update: Update, context: Context) -> int:
 
 async def expired(update: Update, context: Context) -> None:
     """Tell the user, in the form, that the draft expired after a long silence."""
-    await _finish(update, context, texts.DRAFT_EXPIRED)
+    await _finish(update, context, _(texts.DRAFT_EXPIRED))
 
 
 async def expire(update: Update, context: Context) -> int:

@@ -21,6 +21,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 from bot.callbacks import Action, encode, pattern
 from bot.context import Context
 from bot.handlers.common import send, show, tapped
+from bot.i18n import _
 from bot.keyboards import MENU_MAIN
 from bot.keyboards import orders as keyboards
 from bot.panels.errors import PanelError
@@ -168,7 +169,7 @@ async def refresh(update: Update, context: Context) -> None:
     query, order = await _own_order(update, context)
     if order is None:
         return
-    await query.answer(texts.CHECKING_ALERT)
+    await query.answer(_(texts.CHECKING_ALERT))
     bot_data = context.bot_data
     notice = None
     # Orders without a panel ID (being placed, held, not placed) have nothing to ask about.
@@ -182,7 +183,7 @@ async def refresh(update: Update, context: Context) -> None:
             )
         except PanelError as e:
             log.info("refresh of order %d failed: %s", order.order_id, e)
-            notice = texts.REFRESH_FAILED
+            notice = _(texts.REFRESH_FAILED)
     await _show_card(update, context, order, notice)
 
 
@@ -207,13 +208,16 @@ async def _request(update: Update, context: Context, kind: str) -> None:
         actions, requests = await _actions(context, order)
         if any(r.kind == kind and _is_open(r) for r in requests):
             await query.answer(
-                texts.REFILL_OPEN_ALERT if is_refill else texts.CANCEL_OPEN_ALERT, show_alert=True
+                _(texts.REFILL_OPEN_ALERT) if is_refill else _(texts.CANCEL_OPEN_ALERT),
+                show_alert=True,
             )
             return
         if not (actions.can_refill if is_refill else actions.can_cancel):
             log.info("user %s: %s not allowed for order %d", order.user_id, kind, order.order_id)
             await query.answer(
-                texts.REFILL_NOT_ALLOWED_ALERT if is_refill else texts.CANCEL_NOT_ALLOWED_ALERT,
+                _(texts.REFILL_NOT_ALLOWED_ALERT)
+                if is_refill
+                else _(texts.CANCEL_NOT_ALLOWED_ALERT),
                 show_alert=True,
             )
             # Redraw so the button that no longer applies disappears.

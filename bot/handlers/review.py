@@ -37,6 +37,7 @@ from bot.handlers.common import (
     sender,
     tapped,
 )
+from bot.i18n import _
 from bot.keyboards import orders as keyboards
 from bot.services import ordering, users
 from bot.services.ordering import AdminAlerts
@@ -115,7 +116,7 @@ async def review_command(update: Update, context: Context) -> int:
     held = await ordering.orders_for_review(db)
     currency = context.bot_data.settings.currency
     if not held:
-        await message.reply_text(texts.NOTHING_TO_REVIEW)
+        await message.reply_text(_(texts.NOTHING_TO_REVIEW))
         return END
     shown = held[:REVIEW_CARDS_SHOWN]
     await message.reply_text(texts.review_title(len(held), len(shown)))
@@ -171,11 +172,11 @@ async def take_panel_id(update: Update, context: Context) -> str | int:
     data = _user_data(context)
     order_id = data.get(REVIEW_ORDER_KEY)
     if not isinstance(order_id, int):
-        await message.reply_text(texts.REVIEW_STATE_LOST)
+        await message.reply_text(_(texts.REVIEW_STATE_LOST))
         return END
     panel_order_id = (message.text or "").strip()
     if not PANEL_ORDER_ID.fullmatch(panel_order_id):
-        await message.reply_text(texts.BAD_PANEL_ID)
+        await message.reply_text(_(texts.BAD_PANEL_ID))
         return TYPING_PANEL_ID
     db = context.bot_data.db
     held = await ordering.get_order(db, order_id)
@@ -217,7 +218,7 @@ async def stop(update: Update, context: Context) -> int:
     """Stop waiting for a panel order ID (/cancel); nothing changes."""
     _forget(context)
     if update.effective_message is not None:
-        await update.effective_message.reply_text(texts.REVIEW_STOPPED)
+        await update.effective_message.reply_text(_(texts.REVIEW_STOPPED))
     return END
 
 

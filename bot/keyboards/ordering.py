@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.callbacks import Action, encode
+from bot.i18n import _
 from bot.order_form import SKIP, Step
 from bot.texts import ordering as texts
 from bot.texts.fit import clip
@@ -58,7 +59,7 @@ def platforms_keyboard(platforms: Sequence[tuple[str, int]], page: int) -> Inlin
     ]
     rows: list[Row] = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
     rows.append(_nav_row(page, pages, lambda p: encode(Action.PLATFORMS, p)))
-    rows.append([_button(texts.BTN_SEARCH, Action.SEARCH)])
+    rows.append([_button(_(texts.BTN_SEARCH), Action.SEARCH)])
     return _markup(rows)
 
 
@@ -78,12 +79,12 @@ def categories_keyboard(platform_index: int, page: Page[CategoryInfo]) -> Inline
     rows.append(
         _nav_row(page.page, page.pages, lambda p: encode(Action.PLATFORM, platform_index, p))
     )
-    rows.append([_button(texts.BTN_PLATFORMS, Action.PLATFORMS, 0), _search_button()])
+    rows.append([_button(_(texts.BTN_PLATFORMS), Action.PLATFORMS, 0), _search_button()])
     return _markup(rows)
 
 
 def _search_button() -> InlineKeyboardButton:
-    return _button(texts.BTN_SEARCH, Action.SEARCH)
+    return _button(_(texts.BTN_SEARCH), Action.SEARCH)
 
 
 def services_keyboard(
@@ -107,9 +108,9 @@ def category_services_keyboard(
 ) -> InlineKeyboardMarkup:
     """List a category's services; Back returns to the platform's categories."""
     back = (
-        _button(texts.BTN_BACK, Action.PLATFORM, platform_index, 0)
+        _button(_(texts.BTN_BACK), Action.PLATFORM, platform_index, 0)
         if platform_index is not None
-        else _button(texts.BTN_PLATFORMS, Action.PLATFORMS, 0)
+        else _button(_(texts.BTN_PLATFORMS), Action.PLATFORMS, 0)
     )
     return services_keyboard(
         page, currency, lambda p: encode(Action.CATEGORY, category_id, p), back
@@ -118,21 +119,21 @@ def category_services_keyboard(
 
 def search_results_keyboard(page: Page[CatalogItem], currency: str) -> InlineKeyboardMarkup:
     """List search results; paging keeps the query in user_data."""
-    back = _button(texts.BTN_PLATFORMS, Action.PLATFORMS, 0)
+    back = _button(_(texts.BTN_PLATFORMS), Action.PLATFORMS, 0)
     return services_keyboard(page, currency, lambda p: encode(Action.SEARCH_PAGE, p), back)
 
 
 def no_results_keyboard() -> InlineKeyboardMarkup:
     """After an empty search: browse the platforms or search again."""
-    return _markup([[_button(texts.BTN_PLATFORMS, Action.PLATFORMS, 0), _search_button()]])
+    return _markup([[_button(_(texts.BTN_PLATFORMS), Action.PLATFORMS, 0), _search_button()]])
 
 
 def service_card_keyboard(item: CatalogItem) -> InlineKeyboardMarkup:
     """Order (when the bot can place it) and Back to the service's category."""
     rows: list[Row] = []
     if item.service.orderable:
-        rows.append([_button(texts.BTN_ORDER, Action.ORDER, item.item_id)])
-    rows.append([_button(texts.BTN_BACK, Action.CATEGORY, item.category_id, 0)])
+        rows.append([_button(_(texts.BTN_ORDER), Action.ORDER, item.item_id)])
+    rows.append([_button(_(texts.BTN_BACK), Action.CATEGORY, item.category_id, 0)])
     return _markup(rows)
 
 
@@ -143,8 +144,8 @@ def question_keyboard(token: str, step: Step) -> InlineKeyboardMarkup:
     rows: list[Row] = [choices[i : i + width] for i in range(0, len(choices), width)]
     last: Row = []
     if step.optional:
-        last.append(_button(texts.BTN_SKIP, Action.CHOICE, token, SKIP))
-    last.append(_button(texts.BTN_CANCEL, Action.ABORT, token))
+        last.append(_button(_(texts.BTN_SKIP), Action.CHOICE, token, SKIP))
+    last.append(_button(_(texts.BTN_CANCEL), Action.ABORT, token))
     rows.append(last)
     return _markup(rows)
 
@@ -157,12 +158,14 @@ def summary_keyboard(
     return _markup(
         [
             [top_up] if top_up is not None else [],
-            [_button(texts.BTN_CONFIRM, Action.CONFIRM, token)],
+            [_button(_(texts.BTN_CONFIRM), Action.CONFIRM, token)],
             [
-                _button(texts.BTN_CHANGE, Action.CHANGE, token),
-                _button(texts.BTN_CANCEL, Action.ABORT, token),
+                _button(_(texts.BTN_CHANGE), Action.CHANGE, token),
+                _button(_(texts.BTN_CANCEL), Action.ABORT, token),
             ],
-            [_button(texts.BTN_MORE_OPTIONS, Action.MORE_OPTIONS, token)] if more_options else [],
+            [_button(_(texts.BTN_MORE_OPTIONS), Action.MORE_OPTIONS, token)]
+            if more_options
+            else [],
         ]
     )
 
@@ -170,16 +173,16 @@ def summary_keyboard(
 def options_keyboard(token: str, *, dripfeed: bool) -> InlineKeyboardMarkup:
     """Drip-feed on or off, and a way back to the summary."""
     toggle = (
-        _button(texts.BTN_DRIPFEED_OFF, Action.CHOICE, token, DRIPFEED_OFF)
+        _button(_(texts.BTN_DRIPFEED_OFF), Action.CHOICE, token, DRIPFEED_OFF)
         if dripfeed
-        else _button(texts.BTN_DRIPFEED_ON, Action.CHOICE, token, DRIPFEED_ON)
+        else _button(_(texts.BTN_DRIPFEED_ON), Action.CHOICE, token, DRIPFEED_ON)
     )
     return _markup(
         [
             [toggle],
             [
-                _button(texts.BTN_BACK_TO_SUMMARY, Action.CHOICE, token, BACK_TO_SUMMARY),
-                _button(texts.BTN_CANCEL, Action.ABORT, token),
+                _button(_(texts.BTN_BACK_TO_SUMMARY), Action.CHOICE, token, BACK_TO_SUMMARY),
+                _button(_(texts.BTN_CANCEL), Action.ABORT, token),
             ],
         ]
     )
@@ -191,8 +194,8 @@ def change_keyboard(token: str, steps: Sequence[Step]) -> InlineKeyboardMarkup:
     rows: list[Row] = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
     rows.append(
         [
-            _button(texts.BTN_BACK_TO_SUMMARY, Action.CHOICE, token, BACK_TO_SUMMARY),
-            _button(texts.BTN_CANCEL, Action.ABORT, token),
+            _button(_(texts.BTN_BACK_TO_SUMMARY), Action.CHOICE, token, BACK_TO_SUMMARY),
+            _button(_(texts.BTN_CANCEL), Action.ABORT, token),
         ]
     )
     return _markup(rows)

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.callbacks import Action, encode
+from bot.i18n import _
 from bot.keyboards import MENU_MAIN
 from bot.texts import orders as texts
 
@@ -25,7 +26,7 @@ def _button(text: str, action: Action, *args: object) -> InlineKeyboardButton:
 
 
 def _menu_button() -> InlineKeyboardButton:
-    return _button(texts.BTN_MENU, Action.MENU, MENU_MAIN)
+    return _button(_(texts.BTN_MENU), Action.MENU, MENU_MAIN)
 
 
 def _pager(page: int, pages: int) -> Row:
@@ -49,7 +50,7 @@ def orders_keyboard(page: Page[OrderRecord]) -> InlineKeyboardMarkup:
     ]
     rows.append(_pager(page.page, page.pages))
     if page.total == 0:
-        rows.append([_button(texts.BTN_NEW_ORDER, Action.PLATFORMS, 0), _menu_button()])
+        rows.append([_button(_(texts.BTN_NEW_ORDER), Action.PLATFORMS, 0), _menu_button()])
     else:
         rows.append([_menu_button()])
     return InlineKeyboardMarkup([row for row in rows if row])
@@ -61,13 +62,13 @@ def order_card_keyboard(
     """Refresh, then Refill / Cancel only when allowed, then the way back."""
     actions: Row = []
     if can_refill:
-        actions.append(_button(texts.BTN_REFILL, Action.REFILL, order_id))
+        actions.append(_button(_(texts.BTN_REFILL), Action.REFILL, order_id))
     if can_cancel:
-        actions.append(_button(texts.BTN_CANCEL_ORDER, Action.CANCEL_ORDER, order_id))
-    rows: list[Row] = [[_button(texts.BTN_REFRESH, Action.REFRESH, order_id)]]
+        actions.append(_button(_(texts.BTN_CANCEL_ORDER), Action.CANCEL_ORDER, order_id))
+    rows: list[Row] = [[_button(_(texts.BTN_REFRESH), Action.REFRESH, order_id)]]
     if actions:
         rows.append(actions)
-    rows.append([_button(texts.BTN_MY_ORDERS, Action.ORDERS, 0), _menu_button()])
+    rows.append([_button(_(texts.BTN_MY_ORDERS), Action.ORDERS, 0), _menu_button()])
     return InlineKeyboardMarkup(rows)
 
 
@@ -80,7 +81,9 @@ def open_order_keyboard(order_id: int) -> InlineKeyboardMarkup:
 
 def open_review_keyboard(order_id: int) -> InlineKeyboardMarkup:
     """One button that opens a held order's review card."""
-    return InlineKeyboardMarkup([[_button(texts.BTN_OPEN_REVIEW, Action.REVIEW_CARD, order_id)]])
+    return InlineKeyboardMarkup(
+        [[_button(_(texts.BTN_OPEN_REVIEW), Action.REVIEW_CARD, order_id)]]
+    )
 
 
 def review_keyboard(order_id: int) -> InlineKeyboardMarkup:
@@ -88,8 +91,8 @@ def review_keyboard(order_id: int) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         [
             [
-                _button(texts.BTN_MARK_PLACED, Action.REVIEW, order_id),
-                _button(texts.BTN_MARK_FAILED, Action.REVIEW_FAILED, order_id),
+                _button(_(texts.BTN_MARK_PLACED), Action.REVIEW, order_id),
+                _button(_(texts.BTN_MARK_FAILED), Action.REVIEW_FAILED, order_id),
             ]
         ]
     )

@@ -58,6 +58,13 @@ def resolve(code: str | None) -> str:
 
 
 @cache
+def language_name(code: str) -> str:
+    """A language's name in itself, as its speakers look for it ("Русский", "Français")."""
+    name = _locale(code).get_display_name(code) or code
+    return name[:1].upper() + name[1:]
+
+
+@cache
 def catalog_path(language: str) -> Path:
     """Where a language's catalog lives (it may not exist yet)."""
     return LOCALES_DIR / language / "LC_MESSAGES" / f"{DOMAIN}.po"

@@ -7,8 +7,9 @@ catalogs, ``bot/locales/<language>/LC_MESSAGES/messages.po``, read with Babel an
 in memory on first use (no build step, no ``.mo`` files in the repository). Adding a
 language is one new ``messages.po``.
 
-The language of the screen being built is a context variable: the update's handler sets it
-from the user's stored choice or Telegram's ``language_code`` (``use``), and the outbox
+The language of the screen being built is a context variable: the first handler of each
+update sets it from the user's stored choice or Telegram's ``language_code``
+(``set_language``), and the outbox
 sender sets it to the recipient's language for each notice, so a notice queued in one
 language is delivered in whatever language the reader has chosen since. Each update and each
 job runs in its own task, so one reader's language never leaks into another's screen.

@@ -1,4 +1,5 @@
-"""/start, the main menu, /help, /menu, /cancel outside a conversation, unknown input."""
+"""/start, the main menu, /help, /menu, /language, /cancel outside a conversation, unknown
+input; the reader's language for every update."""
 
 from __future__ import annotations
 

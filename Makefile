@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format typecheck bench sandbox messages clean
+.PHONY: run test lint format typecheck bench sandbox messages language clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,14 @@ messages: $(STAMP)
 		-o bot/locales/messages.pot bot
 	$(BIN)/pybabel update --no-fuzzy-matching --ignore-obsolete \
 		-i bot/locales/messages.pot -d bot/locales
+	rm bot/locales/messages.pot
+
+# A new language's catalog, every message to translate: make language CODE=de
+language: $(STAMP)
+	@test -n "$(CODE)" || { echo "usage: make language CODE=de"; exit 1; }
+	$(BIN)/pybabel extract --no-location --omit-header --add-comments=Translators: -k _ -k gettext -k ngettext:1,2 -k N_ \
+		-o bot/locales/messages.pot bot
+	$(BIN)/pybabel init --no-wrap -i bot/locales/messages.pot -d bot/locales -l $(CODE)
 	rm bot/locales/messages.pot
 
 clean:

@@ -24,13 +24,14 @@ from telegram.ext import (
     JobQueue,
 )
 
-from bot import jobs, texts
+from bot import i18n, jobs, texts
 from bot.builtin_sandbox import BuiltInSandbox
 from bot.config import NO_TOKEN_MESSAGE, Settings, SettingsError
 from bot.context import BotData, Component, Context
 from bot.handlers import admin, errors, orders, payments, review, start, wallet
 from bot.handlers import catalog as catalog_handlers
 from bot.handlers import ordering as ordering_handlers
+from bot.i18n import _
 from bot.logs import announce_running
 from bot.panels.base import PanelConfig
 from bot.panels.registry import make_client
@@ -193,18 +194,35 @@ async def wait_for_initial_sync(app: BotApplication) -> list[SyncReport]:
     return [] if catalog_sync is None else await catalog_sync.initial_sync()
 
 
+def command_lists() -> dict[str, tuple[list[BotCommand], list[BotCommand]]]:
+    """Each language's command lists (the users', the admins'), described in that language."""
+    lists: dict[str, tuple[list[BotCommand], list[BotCommand]]] = {}
+    for language in i18n.available_languages():
+        with i18n.use(language):
+            user_commands = [BotCommand(name, _(about)) for name, about in texts.USER_COMMANDS]
+            admin_commands = user_commands + [
+                BotCommand(name, _(about)) for name, about in texts.ADMIN_COMMANDS
+            ]
+        lists[language] = (user_commands, admin_commands)
+    return lists
+
+
 async def set_commands(app: BotApplication, settings: Settings) -> None:
-    """Publish the command list: the users' for everyone, plus the admin ones for admins."""
-    user_commands = [BotCommand(name, about) for name, about in texts.USER_COMMANDS]
-    admin_commands = user_commands + [BotCommand(n, a) for n, a in texts.ADMIN_COMMANDS]
-    try:
-        await app.bot.set_my_commands(user_commands)
-    except TelegramError as e:
-        log.warning("could not set the bot's commands: %s", e)
-        return
-    for admin_id in sorted(settings.admin_ids):
+    """Publish the command list in every language: the users' for everyone, plus the admin
+    ones for admins. English is also the default, for clients in any other language."""
+    for language, (user_commands, admin_commands) in command_lists().items():
+        # Telegram shows a client the list for its language, else the one without a language.
+        code = None if language == i18n.DEFAULT_LANGUAGE else language
         try:
-            await app.bot.set_my_commands(admin_commands, scope=BotCommandScopeChat(admin_id))
+            await app.bot.set_my_commands(user_commands, language_code=code)
         except TelegramError as e:
-            # Telegram refuses a chat scope until that admin has opened the bot once.
-            log.warning("could not set the admin commands for %s: %s", admin_id, e)
+            log.warning("could not set the bot's commands (%s): %s", language, e)
+            return
+        for admin_id in sorted(settings.admin_ids):
+            try:
+                await app.bot.set_my_commands(
+                    admin_commands, scope=BotCommandScopeChat(admin_id), language_code=code
+                )
+            except TelegramError as e:
+                # Telegram refuses a chat scope until that admin has opened the bot once.
+                log.warning("could not set the admin commands for %s: %s", admin_id, e)

@@ -53,12 +53,14 @@ class Action(StrEnum):
     PAY_APPROVE = "pa"  # arg: payment id (admin)
     PAY_REJECT = "pr"  # args: payment id, reason code or "ask" (admin)
     ORDER_RESUME = "or"  # no args (show the waiting order summary again)
+    LANGUAGE = "lg"  # arg: language code (the reader's choice)
 
 
 # What each action's arguments look like; "w" is a short word token.
 _ARG_PATTERNS: dict[str, str] = {"i": r"\d{1,12}", "w": r"[A-Za-z0-9_-]{1,24}"}
 _SIGNATURES: dict[Action, str] = {
     Action.MENU: "w",
+    Action.LANGUAGE: "w",
     Action.PLATFORMS: "i",
     Action.PLATFORM: "ii",
     Action.CATEGORY: "ii",

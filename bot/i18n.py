@@ -7,8 +7,9 @@ catalogs, ``bot/locales/<language>/LC_MESSAGES/messages.po``, read with Babel an
 in memory on first use (no build step, no ``.mo`` files in the repository). Adding a
 language is one new ``messages.po``.
 
-The language of the screen being built is a context variable: the update's handler sets it
-from the user's stored choice or Telegram's ``language_code`` (``use``), and the outbox
+The language of the screen being built is a context variable: the first handler of each
+update sets it from the user's stored choice or Telegram's ``language_code``
+(``set_language``), and the outbox
 sender sets it to the recipient's language for each notice, so a notice queued in one
 language is delivered in whatever language the reader has chosen since. Each update and each
 job runs in its own task, so one reader's language never leaks into another's screen.
@@ -55,6 +56,13 @@ def resolve(code: str | None) -> str:
         return DEFAULT_LANGUAGE
     base = code.replace("_", "-").split("-", 1)[0].lower()
     return base if base in available_languages() else DEFAULT_LANGUAGE
+
+
+@cache
+def language_name(code: str) -> str:
+    """A language's name in itself, as its speakers look for it ("Русский", "Français")."""
+    name = _locale(code).get_display_name(code) or code
+    return name[:1].upper() + name[1:]
 
 
 @cache

@@ -2,8 +2,8 @@
 
 Services record what happened (``bot.services.notifications.Notice``: a kind and its data);
 this is the one place that turns each kind into a Telegram message. Every renderer takes the
-notice's data and the reader's language (an IETF code; only "en" exists so far: translations
-plug in here) and the shop's currency.
+notice's data, the reader's language and the shop's currency; ``render`` builds each notice
+inside ``i18n.use(language)``, so every text and button of it is in the reader's language.
 """
 
 from __future__ import annotations
@@ -15,7 +15,9 @@ from typing import Any
 
 from telegram import InlineKeyboardMarkup
 
+from bot import i18n
 from bot import texts as common_texts
+from bot.i18n import _
 from bot.keyboards import orders as order_keyboards
 from bot.keyboards import payments as payment_keyboards
 from bot.panels.models import OrderType
@@ -28,7 +30,7 @@ from storage.db import parse_time
 from storage.orders import OrderRecord, OrderState
 from storage.payments import Origin, Payment, Provider, State
 
-DEFAULT_LANGUAGE = "en"
+DEFAULT_LANGUAGE = i18n.DEFAULT_LANGUAGE
 Data = Mapping[str, Any]
 
 
@@ -122,7 +124,7 @@ def _who(data: Data) -> str:
     customer = data["customer"]
     user_id = int(customer["user_id"])
     if customer.get("first_name") is None:
-        return f"customer <code>{user_id}</code>"
+        return _("customer <code>{user_id}</code>").format(user_id=user_id)
     return common_texts.customer(str(customer["first_name"]), customer.get("username"), user_id)
 
 
@@ -275,4 +277,5 @@ def render(kind: str, data: Data, *, language: str, currency: str) -> Rendered:
         renderer = RENDERERS[NoticeKind(kind)]
     except ValueError:
         raise ValueError(f"unknown notice kind {kind!r}") from None
-    return renderer(data, language, currency)
+    with i18n.use(language):
+        return renderer(data, language, currency)

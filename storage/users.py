@@ -57,12 +57,26 @@ async def get_by_username(db: Database, username: str) -> User | None:
 
 
 async def upsert(
-    db: Database, *, user_id: int, chat_id: int, username: str | None, first_name: str
+    db: Database,
+    *,
+    user_id: int,
+    chat_id: int,
+    username: str | None,
+    first_name: str,
+    language: str | None = None,
 ) -> tuple[User, bool]:
-    """Insert the user or refresh their chat and names; say whether the row is new."""
+    """Insert the user or refresh their chat and names; say whether the row is new.
+
+    ``language`` (Telegram's, resolved) is kept only while the user has none stored: a
+    language once chosen stays until they choose another.
+    """
     known = await get(db, user_id)
     fresh = (chat_id, username, first_name)
-    if known is not None and (known.chat_id, known.username, known.first_name) == fresh:
+    if (
+        known is not None
+        and (known.chat_id, known.username, known.first_name) == fresh
+        and (known.language is not None or language is None)
+    ):
         # Nearly every update comes from a known user whose names did not change: one read
         # instead of a write transaction (five round trips to the database thread).
         return known, False
@@ -70,12 +84,14 @@ async def upsert(
     async with db.transaction():
         created = await get(db, user_id) is None
         await db.conn.execute(
-            "INSERT INTO users (user_id, chat_id, username, first_name, created_at, updated_at)"
-            " VALUES (?, ?, ?, ?, ?, ?)"
+            "INSERT INTO users"
+            " (user_id, chat_id, username, first_name, created_at, updated_at, language)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)"
             " ON CONFLICT (user_id) DO UPDATE SET chat_id = excluded.chat_id,"
             " username = excluded.username, first_name = excluded.first_name,"
-            " updated_at = excluded.updated_at",
-            (user_id, chat_id, username, first_name, now, now),
+            " updated_at = excluded.updated_at,"
+            " language = COALESCE(users.language, excluded.language)",
+            (user_id, chat_id, username, first_name, now, now, language),
         )
         user = await get(db, user_id)
     if user is None:  # pragma: no cover - the row was written just above

@@ -12,6 +12,7 @@ every English sentence of these screens is made of).
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -21,18 +22,22 @@ from typing import Any
 
 import pytest
 
-from bot import i18n, keyboards, texts
+from bot import i18n, keyboards, notices, texts
 from bot import order_form as form
 from bot.i18n import _
 from bot.keyboards import ordering as ordering_keyboards
 from bot.keyboards import orders as orders_keyboards
 from bot.keyboards import payments as payment_keyboards
 from bot.panels.models import OrderType, Service
+from bot.services import notifications
 from bot.services.catalog import CatalogItem
+from bot.services.notifications import NoticeKind
 from bot.services.payments import Provider, State
 from bot.texts import ordering as ordering_texts
 from bot.texts import orders as orders_texts
 from bot.texts import payments as pay_texts
+from storage.orders import OrderRecord, OrderState
+from storage.payments import Origin, Payment
 
 WHEN = datetime(2026, 3, 7, 9, 5, tzinfo=UTC)
 USD = "USD"
@@ -468,3 +473,153 @@ def test_a_typed_choice_is_read_in_the_readers_language() -> None:
         step = form.next_step(svc, values)
         assert step is not None
         assert form.parse_answer(step, "Нет", svc, values) is False
+
+
+# --------------------------------------------------------------------------- notices
+
+
+def _order_record(**changes: Any) -> OrderRecord:
+    fields: dict[str, Any] = {
+        "order_id": 12,
+        "user_id": 1001,
+        "chat_id": 1001,
+        "panel": "sandbox",
+        "panel_order_id": "TX-9",
+        "item_id": 7,
+        "service_id": "101",
+        "service_name": "Instagram Followers",
+        "order_type": OrderType.DEFAULT,
+        "link": "https://instagram.com/p/abc",
+        "quantity": 1500,
+        "fields": {},
+        "price": Decimal("3.75"),
+        "cost": Decimal("1.8"),
+        "charged": True,
+        "status": OrderState("partial"),
+        "remains": 500,
+        "start_count": 1200,
+        "created_at": WHEN,
+        "updated_at": WHEN,
+        "error": None,
+        "not_found": False,
+    }
+    fields.update(changes)
+    return OrderRecord(**fields)
+
+
+def _payment_record(**changes: Any) -> Payment:
+    fields: dict[str, Any] = {
+        "payment_id": 42,
+        "user_id": 1001,
+        "chat_id": 1001,
+        "provider": Provider.STARS,
+        "provider_payment_id": "TX-9",
+        "payload": "abc",
+        "amount": Decimal("1234.50"),
+        "provider_amount": Decimal(1250),
+        "provider_unit": "XTR",
+        "rate": Decimal("0.013"),
+        "state": State.CREDITED,
+        "origin": Origin.ORDER,
+        "repeat_of": None,
+        "pay_url": None,
+        "paid_asset": None,
+        "paid_amount": None,
+        "reference": "TX-9",
+        "photo_file_id": None,
+        "note": None,
+        "decided_by": None,
+        "expires_at": None,
+        "created_at": WHEN,
+        "paid_at": WHEN,
+        "credited_at": WHEN,
+    }
+    fields.update(changes)
+    return Payment(**fields)
+
+
+_CUSTOMER = {"user_id": 1001, "first_name": "Ann", "username": "ann"}
+_ORDER = _order_record()
+_PAYMENT = _payment_record()
+# One notice of every kind, with the data its service records.
+NOTICES: dict[NoticeKind, dict[str, Any]] = {
+    NoticeKind.ORDER_STATUS: {"order": _ORDER, "refund": Decimal("1.25"), "balance": Decimal(6)},
+    NoticeKind.ORDER_NOT_FOUND: {"order": _ORDER},
+    NoticeKind.ORDER_NOT_FOUND_ADMIN: {"order": _ORDER, "panel_words": "bros"},
+    NoticeKind.PARTIAL_UNSETTLED_ADMIN: {"order": _order_record(remains=None)},
+    NoticeKind.SETTLED_PARTIAL_MOVED_ADMIN: {
+        "order": _order_record(status=OrderState("completed"))
+    },
+    NoticeKind.REQUEST_UPDATE: {"kind": "refill", "order_id": 12, "status": "in_progress"},
+    NoticeKind.ORDER_HELD: {"order": _order_record(status=OrderState("review"))},
+    NoticeKind.ORDER_HELD_ADMIN: {"order": _order_record(status=OrderState("review"))},
+    NoticeKind.REVIEW_PLACED: {"order": _order_record(status=OrderState("pending"))},
+    NoticeKind.REVIEW_FAILED: {
+        "order": _order_record(status=OrderState("failed")),
+        "balance": Decimal(6),
+    },
+    NoticeKind.PAYMENT_CREDITED: {"payment": _PAYMENT, "customer": _CUSTOMER, "balance": 6},
+    NoticeKind.PAYMENT_CREDITED_ADMIN: {"payment": _PAYMENT, "customer": _CUSTOMER, "balance": 6},
+    NoticeKind.PAYMENT_REJECTED: {
+        "payment": _payment_record(state=State.REJECTED, note=pay_texts.REJECT_REASONS["amount"])
+    },
+    NoticeKind.PAYMENT_REFUNDED: {
+        "payment": _payment_record(state=State.REFUNDED),
+        "balance": Decimal(0),
+    },
+    NoticeKind.PAYMENT_REFUNDED_ADMIN: {
+        "payment": _payment_record(state=State.REFUNDED),
+        "customer": {"user_id": 1001},
+        "admin_id": 7,
+    },
+    NoticeKind.STARS_UNMATCHED_ADMIN: {"payment": _PAYMENT, "customer": _CUSTOMER},
+    NoticeKind.STARS_DIFFERENCE_ADMIN: {
+        "kind": "amount",
+        "charge_id": "TX-9",
+        "payment": _PAYMENT,
+        "stars": 1200,
+        "user_id": 1001,
+    },
+    NoticeKind.CRYPTO_MISMATCH_ADMIN: {
+        "payment": _payment_record(
+            provider=Provider.CRYPTOPAY, paid_asset="USDT", paid_amount=Decimal(3)
+        ),
+        "invoice_id": 9,
+    },
+}
+
+
+def notice(kind: NoticeKind, language: str) -> str:
+    """A notice as its reader gets it: text and button labels."""
+    data = json.loads(json.dumps(notifications.plain(NOTICES[kind])))
+    shown = notices.render(kind.value, data, language=language, currency=USD)
+    buttons = "" if shown.reply_markup is None else "\n" + labels(shown.reply_markup)
+    return shown.text + buttons
+
+
+def test_every_notice_kind_has_its_example() -> None:
+    assert set(NOTICES) == set(notices.RENDERERS)
+
+
+@pytest.mark.parametrize("kind", sorted(NOTICES))
+def test_notices_in_russian_keep_no_english(kind: NoticeKind) -> None:
+    russian = notice(kind, "ru")
+    assert russian != notice(kind, "en")
+    assert re.search("[а-яё]", russian, re.IGNORECASE)
+    latin = {w for w in words(russian) if re.fullmatch("[a-z'’-]+", w)}
+    assert latin <= RU_KEPT, f"{kind}: English left in {russian!r}"
+
+
+@pytest.mark.parametrize("kind", sorted(NOTICES))
+def test_notices_in_french_keep_no_english(kind: NoticeKind) -> None:
+    french = notice(kind, "fr")
+    assert french != notice(kind, "en")
+    assert not set(words(french)) & ENGLISH, f"{kind}: English left in {french!r}"
+
+
+def test_a_notice_is_rendered_in_the_readers_language_not_the_tasks() -> None:
+    with i18n.use("fr"):
+        russian = notice(NoticeKind.ORDER_STATUS, "ru")
+        assert i18n.current_language() == "fr"
+    assert "Заказ <b>#12</b> выполнен частично" in russian
+    assert "1\xa0000 из 1\xa0500" in russian and "Открыть заказ #12" in russian

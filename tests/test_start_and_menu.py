@@ -17,6 +17,7 @@ from tests.fakes.telegram_fixtures import ADMIN_ID, BotEnv, make_settings
 MENU_BUTTONS = [
     [texts.BUTTON_NEW_ORDER, texts.BUTTON_MY_ORDERS],
     [texts.BUTTON_BALANCE, texts.BUTTON_HELP],
+    [texts.BUTTON_LANGUAGE],
 ]
 
 
@@ -208,7 +209,7 @@ async def test_commands_are_published_at_start(bot_env: BotEnv) -> None:
     default = [c["command"] for c in bot_env.api.commands["default"]]
     assert default == [
         "start", "menu", "orders", "search", "balance", "help", "cancel", "id",
-        "topup", "paysupport", "terms",
+        "topup", "paysupport", "terms", "language",
     ]  # fmt: skip
     for_admin = [c["command"] for c in bot_env.api.commands[f"chat:{ADMIN_ID}"]]
     assert for_admin == [

@@ -14,7 +14,7 @@ import logging
 from telegram import CallbackQuery, InlineKeyboardMarkup, Message, Update, User
 from telegram.error import BadRequest, Forbidden, TelegramError
 
-from bot import texts
+from bot import i18n, texts
 from bot.callbacks import Callback, decode
 from bot.context import Context
 from bot.i18n import _
@@ -58,6 +58,7 @@ async def remember_user(update: Update, context: Context) -> tuple[Customer, boo
         chat_id=chat.id,
         username=tg_user.username,
         first_name=tg_user.first_name,
+        language=i18n.resolve(tg_user.language_code),
     )
 
 

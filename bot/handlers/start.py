@@ -1,4 +1,5 @@
-"""/start, the main menu, /help, /menu, /cancel outside a conversation, unknown input."""
+"""/start, the main menu, /help, /menu, /language, /cancel outside a conversation, unknown
+input; the reader's language for every update."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot import keyboards, texts
+from bot import i18n, keyboards, texts
 from bot.callbacks import Action, pattern
 from bot.context import Context
 from bot.handlers.common import refuse_button, remember_user, show, tapped
@@ -29,12 +30,19 @@ WELCOME_CREDIT_REASON = "Sandbox trial credit"
 
 
 async def note_user_is_back(update: Update, context: Context) -> None:
-    """Clear the blocked mark of a user who writes again, so notifications resume."""
+    """Speak the user's language for this update; clear the blocked mark of one who is back.
+
+    The language is the one they chose (stored), else their Telegram's: set before any
+    other handler runs, from the read this watcher makes anyway.
+    """
     tg_user = update.effective_user
     if tg_user is None:
+        i18n.set_language(None)
         return
     db = context.bot_data.db
     user = await users.get_user(db, tg_user.id)
+    stored = None if user is None else user.language
+    i18n.set_language(stored or tg_user.language_code)
     if user is not None and user.is_blocked:
         log.info("user %s is back after blocking the bot", user.user_id)
         await users.set_blocked(db, user.user_id, False)
@@ -85,8 +93,37 @@ async def menu_button(update: Update, context: Context) -> None:
     await query.answer()
     if callback.args[0] == keyboards.MENU_HELP:
         await show(update, context, help_text(context), keyboards.back_to_menu())
+    elif callback.args[0] == keyboards.MENU_LANGUAGE:
+        await show_languages(update, context)
     else:
         await show(update, context, _(texts.MAIN_MENU), keyboards.main_menu())
+
+
+async def show_languages(update: Update, context: Context) -> None:
+    """Offer the languages the bot speaks."""
+    languages = keyboards.languages_keyboard(i18n.current_language())
+    await show(update, context, _(texts.CHOOSE_LANGUAGE), languages)
+
+
+async def language_command(update: Update, context: Context) -> None:
+    """Offer the languages the bot speaks (/language)."""
+    await remember_user(update, context)
+    await show_languages(update, context)
+
+
+async def choose_language(update: Update, context: Context) -> None:
+    """Remember the language tapped and answer in it, with the main menu."""
+    query, callback = tapped(update)
+    language = str(callback.args[0])
+    if language not in i18n.available_languages():
+        await refuse_button(update, context, f"no language {language!r}")
+        return
+    await query.answer()
+    user, _created = await remember_user(update, context)
+    await users.choose_language(context.bot_data.db, user.user_id, language)
+    i18n.set_language(language)
+    text = _(texts.LANGUAGE_CHOSEN) + "\n\n" + _(texts.MAIN_MENU)
+    await show(update, context, text, keyboards.main_menu())
 
 
 async def unknown_command(update: Update, context: Context) -> None:
@@ -106,7 +143,9 @@ def build_handlers() -> list[BaseHandler[Update, Context, Any]]:
         CommandHandler("menu", menu),
         CommandHandler("help", help_command),
         CommandHandler("cancel", cancel),
+        CommandHandler("language", language_command),
         CallbackQueryHandler(menu_button, pattern=pattern(Action.MENU)),
+        CallbackQueryHandler(choose_language, pattern=pattern(Action.LANGUAGE)),
     ]
 
 

@@ -6,12 +6,13 @@ from collections.abc import Sequence
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot import texts
+from bot import i18n, texts
 from bot.callbacks import Action, encode
 from bot.i18n import _
 
 MENU_MAIN = "main"
 MENU_HELP = "help"
+MENU_LANGUAGE = "language"
 
 
 def button(text: str, action: Action, *args: object) -> InlineKeyboardButton:
@@ -25,7 +26,7 @@ def rows(*button_rows: Sequence[InlineKeyboardButton]) -> InlineKeyboardMarkup:
 
 
 def main_menu() -> InlineKeyboardMarkup:
-    """The main menu: New order, My orders, Balance, Help."""
+    """The main menu: New order, My orders, Balance, Help, Language."""
     return rows(
         [
             button(_(texts.BUTTON_NEW_ORDER), Action.PLATFORMS, 0),
@@ -35,7 +36,17 @@ def main_menu() -> InlineKeyboardMarkup:
             button(_(texts.BUTTON_BALANCE), Action.BALANCE),
             button(_(texts.BUTTON_HELP), Action.MENU, MENU_HELP),
         ],
+        [button(_(texts.BUTTON_LANGUAGE), Action.MENU, MENU_LANGUAGE)],
     )
+
+
+def languages_keyboard(current: str) -> InlineKeyboardMarkup:
+    """One button per language the bot speaks, each named in itself; the current one ticked."""
+    choices = [
+        button(("✓ " if code == current else "") + i18n.language_name(code), Action.LANGUAGE, code)
+        for code in i18n.available_languages()
+    ]
+    return rows(*(choices[i : i + 2] for i in range(0, len(choices), 2)), [back_to_menu_button()])
 
 
 def back_to_menu_button() -> InlineKeyboardButton:

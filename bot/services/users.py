@@ -9,13 +9,32 @@ from storage.users import User
 
 
 async def register_user(
-    db: Database, *, user_id: int, chat_id: int, username: str | None, first_name: str
+    db: Database,
+    *,
+    user_id: int,
+    chat_id: int,
+    username: str | None,
+    first_name: str,
+    language: str | None = None,
 ) -> tuple[User, bool]:
-    """Save the user (or refresh their chat and names); say whether they are new."""
+    """Save the user (or refresh their chat and names); say whether they are new.
+
+    ``language``: the one their Telegram speaks, stored until they choose one themselves.
+    """
     username = (username or "").strip().lstrip("@") or None
     return await user_rows.upsert(
-        db, user_id=user_id, chat_id=chat_id, username=username, first_name=first_name
+        db,
+        user_id=user_id,
+        chat_id=chat_id,
+        username=username,
+        first_name=first_name,
+        language=language,
     )
+
+
+async def choose_language(db: Database, user_id: int, language: str) -> bool:
+    """Remember the language a user chose to read; False when there is no such user."""
+    return await user_rows.set_language(db, user_id, language)
 
 
 async def get_user(db: Database, user_id: int) -> User | None:

@@ -32,6 +32,7 @@ BUTTON_MY_ORDERS = N_("📦 My orders")
 BUTTON_BALANCE = N_("💰 Balance")
 BUTTON_HELP = N_("❓ Help")
 BUTTON_MENU = N_("« Menu")
+BUTTON_LANGUAGE = N_("🌐 Language")
 
 # ---------------------------------------------------------------- commands (setMyCommands)
 
@@ -47,6 +48,7 @@ USER_COMMANDS: tuple[tuple[str, str], ...] = (
     ("topup", N_("Add money to your balance")),
     ("paysupport", N_("Help with a payment")),
     ("terms", N_("Terms of payments and orders")),
+    ("language", N_("Choose the bot's language")),
 )
 ADMIN_COMMANDS: tuple[tuple[str, str], ...] = (
     ("credit", N_("Add money to a customer: /credit <user> <amount> <reason>")),
@@ -86,6 +88,9 @@ def welcome_credit(amount: Decimal, currency: str) -> str:
 MAIN_MENU = N_("🏠 <b>Main menu</b>\nWhat would you like to do?")
 NOTHING_TO_CANCEL = N_("There is nothing to cancel. Here is the main menu.")
 UNKNOWN_COMMAND = N_("I don't know that command. Here is the main menu.")
+CHOOSE_LANGUAGE = N_("🌐 <b>Language</b>\nWhich language should the bot speak?")
+# Said in the language just chosen.
+LANGUAGE_CHOSEN = N_("✅ Done: the bot speaks English now.")
 HELP = N_(
     "❓ <b>How it works</b>\n\n"
     "1. Tap <b>New order</b>, pick a platform, a category and a service.\n"

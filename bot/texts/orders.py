@@ -58,25 +58,8 @@ open_order_button = notification_texts.open_order_button
 
 # ---------------------------------------------------------------- statuses
 
-# The words are the notifications' (``bot.texts.notifications``), so a customer reads the same
-# status in a notice and on the card; they are marked here for the catalog until the notices
-# go through gettext themselves, and translated where they are shown.
-_STATUS_WORDS = (
-    N_("Being placed"),
-    N_("Under review"),
-    N_("Failed"),
-    N_("Pending"),
-    N_("In progress"),
-    N_("Processing"),
-    N_("Completed"),
-    N_("Partially completed"),
-    N_("Canceled"),
-    N_("Refunded"),
-    N_("Unknown"),
-    N_("Being sent"),
-    N_("Accepted"),
-    N_("Rejected"),
-)
+# The status words are the notifications' (``bot.texts.notifications``), so a customer reads
+# the same status in a notice and on the card.
 _STATUS_ICONS: dict[str, str] = {
     "placing": "⏳",
     "review": "🔎",
@@ -122,13 +105,12 @@ _FIELD_LABELS = {
 def status_label(status: str) -> str:
     """Name an order status for the customer (emoji and words, HTML)."""
     icon = _STATUS_ICONS.get(status, "•")
-    return f"{icon} {escape(_(notification_texts.status_label(status)))}"
+    return f"{icon} {escape(notification_texts.status_label(status))}"
 
 
 def request_status_label(status: str) -> str:
     """Name a refill/cancel request status for the customer (HTML)."""
-    words = notification_texts.REQUEST_LABELS.get(status, status.replace("_", " ").capitalize())
-    return escape(_(words))
+    return escape(notification_texts.request_label(status))
 
 
 def progress_bar(quantity: int, remains: int | None) -> str | None:

@@ -111,11 +111,19 @@ def _msg(method: str, message: dict[str, Any]) -> Msg:
 class FakeUser:
     """One Telegram user chatting privately with the bot."""
 
-    def __init__(self, env: BotEnv, user_id: int, first_name: str, username: str | None) -> None:
+    def __init__(
+        self,
+        env: BotEnv,
+        user_id: int,
+        first_name: str,
+        username: str | None,
+        language_code: str = "en",
+    ) -> None:
         self.env = env
         self.user_id = user_id
         self.first_name = first_name
         self.username = username
+        self.language_code = language_code
         self._seen_calls = len(env.api.calls)
         self._seen_answers: set[str] = set()
         self._my_queries: list[str] = []
@@ -130,7 +138,7 @@ class FakeUser:
             "id": self.user_id,
             "is_bot": False,
             "first_name": self.first_name,
-            "language_code": "en",
+            "language_code": self.language_code,
         }
         if self.username:
             user["username"] = self.username
@@ -291,9 +299,12 @@ class BotEnv:
         user_id: int | None = None,
         first_name: str = "Ann",
         username: str | None = "ann",
+        *,
+        language_code: str = "en",
     ) -> FakeUser:
-        """A user of the bot (IDs from 1001 up unless given)."""
-        return FakeUser(self, user_id or next(self._user_ids), first_name, username)
+        """A user of the bot (IDs from 1001 up unless given) whose Telegram speaks
+        ``language_code``."""
+        return FakeUser(self, user_id or next(self._user_ids), first_name, username, language_code)
 
     def admin(self, first_name: str = "Boss", username: str | None = "boss") -> FakeUser:
         """The administrator (``ADMIN_ID``)."""

@@ -45,15 +45,22 @@ from telegram.ext import (
 )
 
 from bot import order_form as form
-from bot.callbacks import Action, Callback, ForgedCallback, decode, pattern
+from bot.callbacks import Action, Callback, pattern
 from bot.config import Settings
 from bot.context import Context
 from bot.handlers import payments as payment_handlers
+from bot.handlers.common import (
+    button_press,
+    drop_buttons_of,
+    remember_user,
+    send,
+    tapped,
+)
 from bot.handlers.review import held_alerts
 from bot.i18n import _
 from bot.keyboards import ordering as keyboards
 from bot.keyboards import payments as payment_keyboards
-from bot.services import catalog, notifications, ordering, users, wallet
+from bot.services import catalog, ordering, wallet
 from bot.services.catalog import CatalogItem
 from bot.services.ordering import PlacementKind
 from bot.texts import ordering as texts
@@ -140,12 +147,6 @@ def _placed_order(context: Context, token: str) -> tuple[bool, int | None]:
     return False, None
 
 
-async def _send(update: Update, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
-    chat = update.effective_chat
-    if chat is not None:
-        await chat.send_message(text, reply_markup=markup)
-
-
 async def _draw(
     update: Update,
     context: Context,
@@ -204,18 +205,7 @@ async def _retire(context: Context, chat_id: int, message_id: int) -> None:
         await context.bot.delete_message(chat_id=chat_id, message_id=message_id)
     except TelegramError as e:
         logger.debug("could not delete form message %s: %s", message_id, e.message)
-        await _strip_buttons(context, chat_id, message_id)
-
-
-async def _strip_buttons(context: Context, chat_id: int, message_id: int) -> None:
-    """Take the buttons off a message that no longer takes answers (best effort)."""
-    try:
-        await context.bot.edit_message_reply_markup(
-            chat_id=chat_id, message_id=message_id, reply_markup=None
-        )
-    except BadRequest as e:
-        # Already plain, deleted or too old to edit: its buttons say out of date anyway.
-        logger.debug("could not take the buttons off message %s: %s", message_id, e.message)
+        await drop_buttons_of(context, chat_id, message_id)
 
 
 async def _tidy(update: Update) -> None:
@@ -238,7 +228,7 @@ async def _finish(update: Update, context: Context, text: str) -> None:
     draft = _draft(context)
     _drop_draft(context)
     if draft is None:
-        await _send(update, text)
+        await send(update, text)
         return
     await _draw(update, context, draft, text)
 
@@ -268,17 +258,10 @@ async def _checked_button(
 ) -> tuple[Callback, Draft] | None:
     """Decode a conversation button and check it belongs to the current draft.
 
-    Answers the tap either way: a forged payload or an out-of-date button is told so and
-    gives None.
+    Answers the tap: an out-of-date button is told so and gives None; a forged payload
+    raises ``ForgedCallback`` for the one refusal (``refuse_button``, from the error handler).
     """
-    query = update.callback_query
-    assert query is not None
-    try:
-        callback = decode(query.data)
-    except ForgedCallback:
-        logger.info("forged callback from user %s: %r", query.from_user.id, query.data)
-        await query.answer(_(texts.BUTTON_INVALID), show_alert=True)
-        return None
+    query, callback = tapped(update)
     draft = _draft(context)
     token = callback.args[0]
     if draft is None or draft.get("token") != token:
@@ -407,12 +390,10 @@ def _top_up_button(context: Context, missing: Decimal) -> InlineKeyboardButton |
 async def resume_summary(update: Update, context: Context) -> str | int | None:
     """Show the waiting summary again after a top-up, as a new message at the bottom of the
     chat (its Confirm works; the old form message loses its buttons)."""
-    query = update.callback_query
-    assert query is not None
-    await query.answer()
+    await button_press(update).answer()
     draft = _draft(context)
     if draft is None or draft.get("step") is not None:
-        await _send(update, _(payment_texts.NO_ORDER_WAITING))
+        await send(update, _(payment_texts.NO_ORDER_WAITING))
         return None
     if _is_expired(draft):
         return await expire(update, context)
@@ -424,13 +405,7 @@ async def resume_summary(update: Update, context: Context) -> str | int | None:
 
 async def start_order(update: Update, context: Context) -> str | int | None:
     """Start a draft for the service whose Order button was tapped and ask the first question."""
-    query = update.callback_query
-    assert query is not None
-    try:
-        callback = decode(query.data)
-    except ForgedCallback:
-        await query.answer(_(texts.BUTTON_INVALID), show_alert=True)
-        return None
+    query, callback = tapped(update)
     await query.answer()
     item = await catalog.get_item(context.bot_data.db, callback.int_arg(0))
     if item is None or not item.service.orderable:
@@ -441,17 +416,11 @@ async def start_order(update: Update, context: Context) -> str | int | None:
     user, chat = update.effective_user, update.effective_chat
     if user is not None and chat is not None:
         # Orders belong to a known customer, even one who reached a card without /start.
-        await users.register_user(
-            context.bot_data.db,
-            user_id=user.id,
-            chat_id=chat.id,
-            username=user.username,
-            first_name=user.first_name,
-        )
+        await remember_user(update, context)
     old = _draft(context)
     if old is not None and isinstance(old.get("message_id"), int) and chat is not None:
         # A new order replaces the draft: its form stops taking answers.
-        await _strip_buttons(context, chat.id, old["message_id"])
+        await drop_buttons_of(context, chat.id, old["message_id"])
     draft: Draft = {"token": _new_token(), "item_id": item.item_id, "values": {}, "step": None}
     _user_data(context)[DRAFT_KEY] = draft
     return await _ask(update, context, draft, item)
@@ -462,7 +431,7 @@ async def answer_text(update: Update, context: Context) -> str | int:
     message = update.effective_message
     draft = _draft(context)
     if draft is None:
-        await _send(update, _(texts.DRAFT_LOST))
+        await send(update, _(texts.DRAFT_LOST))
         return END
     if _is_expired(draft):
         return await expire(update, context)
@@ -507,7 +476,7 @@ async def non_text(update: Update, context: Context) -> str | int | None:
     """Ask for text, in the form, when something else (a photo, a sticker) was sent."""
     draft = _draft(context)
     if draft is None:
-        await _send(update, _(texts.SEND_TEXT))
+        await send(update, _(texts.SEND_TEXT))
         return None
     if _is_expired(draft):
         return await expire(update, context)
@@ -573,7 +542,6 @@ async def confirm(update: Update, context: Context) -> str | int | None:
     elif kind is PlacementKind.REFUSED:
         refusal = result.refusal or ordering.Refusal.ORDER
         text = texts.refused(result.message, order, result.balance, currency, refusal=refusal)
-        await _tell_admins(context, result, item.panel)
     elif kind is PlacementKind.HELD:
         text = texts.held(order, currency, own=bot_data.is_admin(user.id))
     elif kind is PlacementKind.DUPLICATE:
@@ -585,26 +553,10 @@ async def confirm(update: Update, context: Context) -> str | int | None:
     # The summary stays as the record of what was ordered; the result follows it.
     message_id = draft.get("message_id")
     if isinstance(message_id, int):
-        await _strip_buttons(context, chat.id, message_id)
+        await drop_buttons_of(context, chat.id, message_id)
     _drop_draft(context)
-    await _send(update, text)
+    await send(update, text)
     return END
-
-
-async def _tell_admins(context: Context, result: ordering.PlacementResult, panel: str) -> None:
-    """Queue the panel's full words for the admins when the supply side failed an order."""
-    refusal = result.refusal
-    if refusal is None or refusal is ordering.Refusal.ORDER:
-        return
-    bot_data = context.bot_data
-    text = texts.admin_order_refused(
-        result.order, panel, refusal.value, result.message, bot_data.settings.currency
-    )
-    order_id = result.order.order_id if result.order is not None else 0
-    for admin_id in sorted(bot_data.settings.admin_ids):
-        await notifications.enqueue(
-            bot_data.db, admin_id, text, dedupe_key=f"admin:{admin_id}:order:{order_id}:refused"
-        )
 
 
 async def _show_change_menu(
@@ -732,7 +684,7 @@ async def _point_at(update: Update, context: Context, state: str) -> str | int |
     the draft expired (while the bot was down): then end it."""
     draft = _draft(context)
     if draft is None:
-        await _send(update, _(texts.DRAFT_LOST))
+        await send(update, _(texts.DRAFT_LOST))
         return END
     if _is_expired(draft):
         return await expire(update, context)
@@ -772,14 +724,7 @@ async def cancel_command(update: Update, context: Context) -> int:
 
 async def stale_button(update: Update, context: Context) -> int | None:
     """Answer a conversation button that no longer applies; change nothing."""
-    query = update.callback_query
-    assert query is not None
-    try:
-        callback = decode(query.data)
-    except ForgedCallback:
-        logger.info("forged callback from user %s: %r", query.from_user.id, query.data)
-        await query.answer(_(texts.BUTTON_INVALID), show_alert=True)
-        return None
+    query, callback = tapped(update)
     await query.answer(_stale_text(context, callback), show_alert=True)
     return None
 

@@ -253,6 +253,38 @@ def _ends_when_expired(handler: ButtonHandler) -> ButtonHandler:
     return wrapped
 
 
+FormStep = Callable[
+    [Update, Context, Callback, Draft, CatalogItem], Coroutine[Any, Any, str | int | None]
+]
+
+
+def _form_button(
+    answer: str | None = None,
+) -> Callable[[FormStep], ButtonHandler]:
+    """Make a form step a button handler: the button checked against the draft (answered
+    with ``answer``, a message to translate, if given), the draft's service loaded (the
+    conversation ends when it is gone), an expired draft ended."""
+
+    def decorate(step: FormStep) -> ButtonHandler:
+        @_ends_when_expired
+        @functools.wraps(step)
+        async def handler(update: Update, context: Context) -> str | int | None:
+            checked = await _checked_button(
+                update, context, answer=None if answer is None else _(answer)
+            )
+            if checked is None:
+                return None
+            callback, draft = checked
+            item = await _item_or_end(update, context, draft)
+            if item is None:
+                return END
+            return await step(update, context, callback, draft, item)
+
+        return handler
+
+    return decorate
+
+
 async def _checked_button(
     update: Update, context: Context, *, answer: str | None = None
 ) -> tuple[Callback, Draft] | None:
@@ -451,16 +483,11 @@ async def answer_text(update: Update, context: Context) -> str | int:
     return state
 
 
-@_ends_when_expired
-async def answer_button(update: Update, context: Context) -> str | int | None:
+@_form_button()
+async def answer_button(
+    update: Update, context: Context, callback: Callback, draft: Draft, item: CatalogItem
+) -> str | int | None:
     """Take a button answer (a choice or Skip) to the current question."""
-    checked = await _checked_button(update, context)
-    if checked is None:
-        return None
-    callback, draft = checked
-    item = await _item_or_end(update, context, draft)
-    if item is None:
-        return END
     values: dict[str, Any] = draft["values"]
     step = form.step_named(item.service, str(draft.get("step")), values)
     if step is None:
@@ -491,20 +518,15 @@ async def non_text(update: Update, context: Context) -> str | int | None:
 # --------------------------------------------------------------------------- the summary
 
 
-@_ends_when_expired
-async def confirm(update: Update, context: Context) -> str | int | None:
+@_form_button(texts.PLACING)
+async def confirm(
+    update: Update, context: Context, _callback: Callback, draft: Draft, item: CatalogItem
+) -> str | int | None:
     """Place the order of this summary and report what happened."""
-    checked = await _checked_button(update, context, answer=_(texts.PLACING))
-    if checked is None:
-        return None
-    _callback, draft = checked
     user, chat = update.effective_user, update.effective_chat
     assert user is not None and chat is not None
     bot_data = context.bot_data
     currency = bot_data.settings.currency
-    item = await _item_or_end(update, context, draft)
-    if item is None:
-        return END
     shown_price = _shown_price(draft)
     if shown_price is None:
         # A summary from before prices were kept in drafts: show it again with its price.
@@ -579,29 +601,19 @@ async def _show_change_menu(
     return CHANGING
 
 
-@_ends_when_expired
-async def change(update: Update, context: Context) -> str | int | None:
+@_form_button()
+async def change(
+    update: Update, context: Context, _callback: Callback, draft: Draft, item: CatalogItem
+) -> str | int | None:
     """Offer each answer for changing (this summary stops working)."""
-    checked = await _checked_button(update, context)
-    if checked is None:
-        return None
-    _callback, draft = checked
-    item = await _item_or_end(update, context, draft)
-    if item is None:
-        return END
     return await _show_change_menu(update, context, draft, item)
 
 
-@_ends_when_expired
-async def pick_field(update: Update, context: Context) -> str | int | None:
+@_form_button()
+async def pick_field(
+    update: Update, context: Context, callback: Callback, draft: Draft, item: CatalogItem
+) -> str | int | None:
     """Ask the chosen question again, or go back to the summary."""
-    checked = await _checked_button(update, context)
-    if checked is None:
-        return None
-    callback, draft = checked
-    item = await _item_or_end(update, context, draft)
-    if item is None:
-        return END
     name = callback.args[1]
     if name == keyboards.BACK_TO_SUMMARY:
         return await _show_summary(update, context, draft, item)
@@ -632,31 +644,21 @@ async def _show_options(
     return OPTIONS
 
 
-@_ends_when_expired
-async def more_options(update: Update, context: Context) -> str | int | None:
+@_form_button()
+async def more_options(
+    update: Update, context: Context, _callback: Callback, draft: Draft, item: CatalogItem
+) -> str | int | None:
     """Offer the order's extras (this summary stops working)."""
-    checked = await _checked_button(update, context)
-    if checked is None:
-        return None
-    _callback, draft = checked
-    item = await _item_or_end(update, context, draft)
-    if item is None:
-        return END
     if not _has_more_options(item):
         return await _show_summary(update, context, draft, item)
     return await _show_options(update, context, draft, item)
 
 
-@_ends_when_expired
-async def pick_option(update: Update, context: Context) -> str | int | None:
+@_form_button()
+async def pick_option(
+    update: Update, context: Context, callback: Callback, draft: Draft, item: CatalogItem
+) -> str | int | None:
     """Turn drip-feed on (then ask its runs and interval) or off, or go back to the summary."""
-    checked = await _checked_button(update, context)
-    if checked is None:
-        return None
-    callback, draft = checked
-    item = await _item_or_end(update, context, draft)
-    if item is None:
-        return END
     choice = callback.args[1]
     if choice in (keyboards.DRIPFEED_ON, keyboards.DRIPFEED_OFF) and _has_more_options(item):
         on = choice == keyboards.DRIPFEED_ON

@@ -86,9 +86,11 @@ def _new_token() -> str:
     return secrets.token_urlsafe(9)
 
 
-def _renew(draft: Draft, context: Context) -> None:
-    """Give the draft a new token and push its deadline out by the conversation timeout."""
-    draft["token"] = _new_token()
+def _renew(draft: Draft, context: Context, *, keep: bool = False) -> None:
+    """Give the draft a new token (unless ``keep``: the same screen shown again) and push
+    its deadline out by the conversation timeout."""
+    if not keep:
+        draft["token"] = _new_token()
     _extend(draft, context)
 
 
@@ -378,10 +380,7 @@ async def _show_summary(
     balance = await wallet.get_balance(bot_data.db, user.id)
     draft["step"] = None
     draft["price"] = str(price)
-    if keep and kept_price is not None:
-        _extend(draft, context)
-    else:
-        _renew(draft, context)
+    _renew(draft, context, keep=keep and kept_price is not None)
     charged = not bot_data.is_admin(user.id)
     short = charged and balance < price
     if old_price is not None:
@@ -590,10 +589,7 @@ async def _show_change_menu(
     notice: str | None = None,
 ) -> str:
     """Show the answers with a button for each (the token stays when shown again)."""
-    if notice is None:
-        _renew(draft, context)
-    else:
-        _extend(draft, context)
+    _renew(draft, context, keep=notice is not None)
     values = draft["values"]
     steps = form.active_steps(item.service, values)
     text = texts.change_menu(item, form.describe(item.service, values), notice=notice)
@@ -632,10 +628,7 @@ async def _show_options(
     notice: str | None = None,
 ) -> str:
     """Show the order's extras (drip-feed on or off); the token stays when shown again."""
-    if notice is None:
-        _renew(draft, context)
-    else:
-        _extend(draft, context)
+    _renew(draft, context, keep=notice is not None)
     on = form.dripfeed_on(draft["values"])
     text = texts.more_options(item, dripfeed=on, notice=notice)
     await _draw(

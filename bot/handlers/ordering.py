@@ -239,10 +239,10 @@ class DraftExpired(Exception):
     """The draft passed its deadline (while the bot was down: a running bot ends it first)."""
 
 
-ButtonHandler = Callable[[Update, Context], Coroutine[Any, Any, str | int | None]]
+FormHandler = Callable[[Update, Context], Coroutine[Any, Any, str | int | None]]
 
 
-def _ends_when_expired(handler: ButtonHandler) -> ButtonHandler:
+def _ends_when_expired(handler: FormHandler) -> FormHandler:
     """Let a button handler end the conversation when its draft turns out to be expired."""
 
     @functools.wraps(handler)
@@ -262,12 +262,12 @@ FormStep = Callable[
 
 def _form_button(
     answer: str | None = None,
-) -> Callable[[FormStep], ButtonHandler]:
+) -> Callable[[FormStep], FormHandler]:
     """Make a form step a button handler: the button checked against the draft (answered
     with ``answer``, a message to translate, if given), the draft's service loaded (the
     conversation ends when it is gone), an expired draft ended."""
 
-    def decorate(step: FormStep) -> ButtonHandler:
+    def decorate(step: FormStep) -> FormHandler:
         @_ends_when_expired
         @functools.wraps(step)
         async def handler(update: Update, context: Context) -> str | int | None:
@@ -281,6 +281,35 @@ def _form_button(
             if item is None:
                 return END
             return await step(update, context, callback, draft, item)
+
+        return handler
+
+    return decorate
+
+
+FormAnswer = Callable[[Update, Context, Draft, CatalogItem], Coroutine[Any, Any, str | int | None]]
+
+
+def _form_message(lost: str, lost_state: str | int | None) -> Callable[[FormAnswer], FormHandler]:
+    """Make a form step a typed-message handler: ``lost`` (a message to translate) said when
+    no draft waits (the conversation then goes to ``lost_state``), an expired draft ended,
+    the draft's service loaded, and the customer's message cleaned up once read."""
+
+    def decorate(step: FormAnswer) -> FormHandler:
+        @functools.wraps(step)
+        async def handler(update: Update, context: Context) -> str | int | None:
+            draft = _draft(context)
+            if draft is None:
+                await send(update, _(lost))
+                return lost_state
+            if _is_expired(draft):
+                return await expire(update, context)
+            item = await _item_or_end(update, context, draft)
+            if item is None:
+                return END
+            state = await step(update, context, draft, item)
+            await _tidy(update)
+            return state
 
         return handler
 
@@ -457,17 +486,13 @@ async def start_order(update: Update, context: Context) -> str | int | None:
     return await _ask(update, context, draft, item)
 
 
-async def answer_text(update: Update, context: Context) -> str | int:
+@_form_message(texts.DRAFT_LOST, END)
+async def answer_text(
+    update: Update, context: Context, draft: Draft, item: CatalogItem
+) -> str | int | None:
     """Read a typed answer; ask it again with the reason when it cannot be used."""
     message = update.effective_message
-    draft = _draft(context)
-    if draft is None:
-        await send(update, _(texts.DRAFT_LOST))
-        return END
-    if _is_expired(draft):
-        return await expire(update, context)
-    item = await _item_or_end(update, context, draft)
-    if item is None or message is None:
+    if message is None:
         return END
     values: dict[str, Any] = draft["values"]
     step = form.step_named(item.service, str(draft.get("step")), values)
@@ -477,9 +502,7 @@ async def answer_text(update: Update, context: Context) -> str | int:
             values[step.name] = form.parse_answer(step, message.text or "", item.service, values)
         except form.FormError as e:
             error = e.message
-    state = await _ask(update, context, draft, item, error=error)
-    await _tidy(update)
-    return state
+    return await _ask(update, context, draft, item, error=error)
 
 
 @_form_button()
@@ -498,20 +521,12 @@ async def answer_button(
     return await _ask(update, context, draft, item)
 
 
-async def non_text(update: Update, context: Context) -> str | int | None:
+@_form_message(texts.SEND_TEXT, None)
+async def non_text(
+    update: Update, context: Context, draft: Draft, item: CatalogItem
+) -> str | int | None:
     """Ask for text, in the form, when something else (a photo, a sticker) was sent."""
-    draft = _draft(context)
-    if draft is None:
-        await send(update, _(texts.SEND_TEXT))
-        return None
-    if _is_expired(draft):
-        return await expire(update, context)
-    item = await _item_or_end(update, context, draft)
-    if item is None:
-        return END
-    state = await _ask(update, context, draft, item, error=_(texts.SEND_TEXT))
-    await _tidy(update)
-    return state
+    return await _ask(update, context, draft, item, error=_(texts.SEND_TEXT))
 
 
 # --------------------------------------------------------------------------- the summary
@@ -659,41 +674,35 @@ async def pick_option(
     return await _ask(update, context, draft, item)
 
 
-async def use_summary_buttons(update: Update, context: Context) -> str | int | None:
+# Typed text where buttons answer: the screen again, saying so (its buttons keep working),
+# unless the draft expired while the bot was down: then it ends.
+
+
+@_form_message(texts.DRAFT_LOST, END)
+async def use_summary_buttons(
+    update: Update, context: Context, draft: Draft, item: CatalogItem
+) -> str | int | None:
     """Point at the summary's buttons, in the summary, when text is typed there."""
-    return await _point_at(update, context, SUMMARY)
+    notice = _(texts.USE_BUTTONS_SUMMARY)
+    await _show_summary(update, context, draft, item, notice=notice, keep=True)
+    return None
 
 
-async def use_change_buttons(update: Update, context: Context) -> str | int | None:
+@_form_message(texts.DRAFT_LOST, END)
+async def use_change_buttons(
+    update: Update, context: Context, draft: Draft, item: CatalogItem
+) -> str | int | None:
     """Point at the field buttons, in the form, when text is typed there."""
-    return await _point_at(update, context, CHANGING)
+    await _show_change_menu(update, context, draft, item, notice=_(texts.USE_BUTTONS_CHANGE))
+    return None
 
 
-async def use_option_buttons(update: Update, context: Context) -> str | int | None:
+@_form_message(texts.DRAFT_LOST, END)
+async def use_option_buttons(
+    update: Update, context: Context, draft: Draft, item: CatalogItem
+) -> str | int | None:
     """Point at the option buttons, in the form, when text is typed there."""
-    return await _point_at(update, context, OPTIONS)
-
-
-async def _point_at(update: Update, context: Context, state: str) -> str | int | None:
-    """Say how to answer in the form's current screen (its buttons keep working), unless
-    the draft expired (while the bot was down): then end it."""
-    draft = _draft(context)
-    if draft is None:
-        await send(update, _(texts.DRAFT_LOST))
-        return END
-    if _is_expired(draft):
-        return await expire(update, context)
-    item = await _item_or_end(update, context, draft)
-    if item is None:
-        return END
-    if state == SUMMARY:
-        notice = _(texts.USE_BUTTONS_SUMMARY)
-        await _show_summary(update, context, draft, item, notice=notice, keep=True)
-    elif state == CHANGING:
-        await _show_change_menu(update, context, draft, item, notice=_(texts.USE_BUTTONS_CHANGE))
-    else:
-        await _show_options(update, context, draft, item, notice=_(texts.USE_BUTTONS_OPTIONS))
-    await _tidy(update)
+    await _show_options(update, context, draft, item, notice=_(texts.USE_BUTTONS_OPTIONS))
     return None
 
 

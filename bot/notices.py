@@ -187,6 +187,15 @@ def _order_held_admin(data: Data, language: str, currency: str) -> Rendered:
     )
 
 
+def _order_refused_admin(data: Data, language: str, currency: str) -> Rendered:
+    order = None if data.get("order") is None else order_from_data(data["order"])
+    with i18n.use(language):
+        text = ordering_texts.admin_order_refused(
+            order, str(data["panel"]), str(data["refusal"]), str(data["words"]), currency
+        )
+    return Rendered(text)
+
+
 def _review_placed(data: Data, language: str, currency: str) -> Rendered:
     return Rendered(order_texts.customer_order_placed(order_from_data(data["order"])))
 
@@ -258,6 +267,7 @@ RENDERERS: dict[NoticeKind, Renderer] = {
     NoticeKind.REQUEST_UPDATE: _request_update,
     NoticeKind.ORDER_HELD: _order_held,
     NoticeKind.ORDER_HELD_ADMIN: _order_held_admin,
+    NoticeKind.ORDER_REFUSED_ADMIN: _order_refused_admin,
     NoticeKind.REVIEW_PLACED: _review_placed,
     NoticeKind.REVIEW_FAILED: _review_failed,
     NoticeKind.PAYMENT_CREDITED: _payment_credited,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 
 from storage.db import Database
 
@@ -43,11 +44,101 @@ class ServiceRow:
     available: bool
 
 
+@dataclass(frozen=True, slots=True)
+class StoredService:
+    """A catalog service as stored: the panel's data, our number, platform and price rate."""
+
+    item_id: int
+    panel: str
+    service_id: str
+    category_id: int
+    name: str
+    type_name: str
+    order_type: str | None
+    rate: Decimal
+    price_rate: Decimal
+    min_quantity: int
+    max_quantity: int
+    refill: bool
+    cancel: bool
+    dripfeed: bool
+    dripfeed_flagged: bool
+    description: str
+    platform: str
+    available: bool
+    category: str
+
+
+@dataclass(frozen=True, slots=True)
+class StoredCategory:
+    """A category on sale with the number of its services on sale."""
+
+    category_id: int
+    platform: str
+    name: str
+    service_count: int
+
+
+# The one list of the columns a service is read with, in ``StoredService``'s order.
 _ITEM_COLUMNS = (
     "s.item_id, s.panel, s.service_id, s.category_id, s.name, s.type_name, s.order_type,"
     " s.rate, s.price_rate, s.min_quantity, s.max_quantity, s.refill, s.cancel, s.dripfeed,"
     " s.dripfeed_flagged, s.description, s.platform, s.available, c.name AS category"
 )
+
+
+def _service(row: sqlite3.Row) -> StoredService:
+    """Build a ``StoredService`` from a row read with ``_ITEM_COLUMNS`` (by position)."""
+    (
+        item_id,
+        panel,
+        service_id,
+        category_id,
+        name,
+        type_name,
+        order_type,
+        rate,
+        price_rate,
+        min_quantity,
+        max_quantity,
+        refill,
+        cancel,
+        dripfeed,
+        dripfeed_flagged,
+        description,
+        platform,
+        available,
+        category,
+    ) = row
+    return StoredService(
+        item_id=int(item_id),
+        panel=str(panel),
+        service_id=str(service_id),
+        category_id=int(category_id),
+        name=str(name),
+        type_name=str(type_name),
+        order_type=None if order_type is None else str(order_type),
+        rate=Decimal(rate),
+        price_rate=Decimal(price_rate),
+        min_quantity=int(min_quantity),
+        max_quantity=int(max_quantity),
+        refill=bool(refill),
+        cancel=bool(cancel),
+        dripfeed=bool(dripfeed),
+        dripfeed_flagged=bool(dripfeed_flagged),
+        description=str(description),
+        platform=str(platform),
+        available=bool(available),
+        category=str(category),
+    )
+
+
+def _category(row: sqlite3.Row) -> StoredCategory:
+    """Build a ``StoredCategory`` from a row read with ``_CATEGORY_SELECT`` (by position)."""
+    category_id, platform, name, service_count = row
+    return StoredCategory(int(category_id), str(platform), str(name), int(service_count))
+
+
 _ITEMS_FROM = "FROM services s JOIN categories c ON c.category_id = s.category_id"
 _ITEM_ORDER = "ORDER BY s.panel, c.position, s.position, s.item_id"
 
@@ -153,22 +244,22 @@ async def count_categories(db: Database, platform: str) -> int:
     return int(next(iter(rows))[0])
 
 
-async def categories(db: Database, platform: str, offset: int, limit: int) -> list[sqlite3.Row]:
+async def categories(db: Database, platform: str, offset: int, limit: int) -> list[StoredCategory]:
     """One page of a platform's categories, in the panels' own order."""
     rows = await db.fetch_all(
         f"{_CATEGORY_SELECT} AND c.platform = ? GROUP BY c.category_id"
         " ORDER BY c.panel, c.position, c.category_id LIMIT ? OFFSET ?",
         (platform, limit, offset),
     )
-    return list(rows)
+    return [_category(row) for row in rows]
 
 
-async def category(db: Database, category_id: int) -> sqlite3.Row | None:
+async def category(db: Database, category_id: int) -> StoredCategory | None:
     """One available category with its count of available services, or None."""
     rows = await db.fetch_all(
         f"{_CATEGORY_SELECT} AND c.category_id = ? GROUP BY c.category_id", (category_id,)
     )
-    return next(iter(rows), None)
+    return next((_category(row) for row in rows), None)
 
 
 async def count_services(db: Database, category_id: int) -> int:
@@ -179,14 +270,14 @@ async def count_services(db: Database, category_id: int) -> int:
     return int(next(iter(rows))[0])
 
 
-async def services(db: Database, category_id: int, offset: int, limit: int) -> list[sqlite3.Row]:
+async def services(db: Database, category_id: int, offset: int, limit: int) -> list[StoredService]:
     """One page of a category's available services, in the panel's own order."""
     rows = await db.fetch_all(
         f"SELECT {_ITEM_COLUMNS} {_ITEMS_FROM}"
         f" WHERE s.category_id = ? AND s.available = 1 {_ITEM_ORDER} LIMIT ? OFFSET ?",
         (category_id, limit, offset),
     )
-    return list(rows)
+    return [_service(row) for row in rows]
 
 
 def _search_filter(words: Sequence[str], number: str | None) -> tuple[str, list[object]]:
@@ -210,7 +301,7 @@ async def count_search(db: Database, words: Sequence[str], number: str | None) -
 
 async def search(
     db: Database, words: Sequence[str], number: str | None, offset: int, limit: int
-) -> list[sqlite3.Row]:
+) -> list[StoredService]:
     """One page of available services matching every word (or the number)."""
     where, params = _search_filter(words, number)
     rows = await db.fetch_all(
@@ -218,15 +309,15 @@ async def search(
         f" {_ITEM_ORDER} LIMIT ? OFFSET ?",
         [*params, limit, offset],
     )
-    return list(rows)
+    return [_service(row) for row in rows]
 
 
-async def item(db: Database, item_id: int) -> sqlite3.Row | None:
-    """One catalog row (available or not), or None."""
+async def item(db: Database, item_id: int) -> StoredService | None:
+    """One catalog service (available or not), or None."""
     rows = await db.fetch_all(
         f"SELECT {_ITEM_COLUMNS} {_ITEMS_FROM} WHERE s.item_id = ?", (item_id,)
     )
-    return next(iter(rows), None)
+    return next((_service(row) for row in rows), None)
 
 
 async def panel_service_count(db: Database, panel: str) -> int:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-import uuid
 from decimal import ROUND_DOWN, Decimal
 
 from bot import texts as common_texts
@@ -30,6 +29,7 @@ from tests.fakes.chat_orders import (
     item_for,
     left_placing,
     place,
+    place_request,
     refresh,
     summary_for,
 )
@@ -88,13 +88,11 @@ async def test_a_subscription_without_a_post_limit_is_never_placed(bot_env: BotE
     user = await customer(env, funds=FUNDS)
     service = env.sandbox.find_service(OrderType.SUBSCRIPTIONS)
     item = await item_for(env, service.service_id)
-    result = await ordering.place_order(
-        env.db,
-        env.app.bot_data.panels,
-        user_id=user.user_id,
-        chat_id=user.chat_id,
-        item_id=item.item_id,
-        request=OrderRequest(
+    result = await place_request(
+        env,
+        user,
+        item,
+        OrderRequest(
             str(service.service_id),
             OrderType.SUBSCRIPTIONS,
             username="star",
@@ -102,7 +100,6 @@ async def test_a_subscription_without_a_post_limit_is_never_placed(bot_env: BotE
             max=service.min,
             delay=0,
         ),
-        idempotency_key=uuid.uuid4().hex,
     )
     assert result.kind is ordering.PlacementKind.INVALID
     assert "number of posts" in result.message

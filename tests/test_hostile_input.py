@@ -18,11 +18,11 @@ import pytest
 from bot import texts
 from bot.callbacks import Action, encode
 from bot.panels.models import OrderRequest, OrderType
-from bot.services import ordering, wallet
+from bot.services import wallet
 from bot.services.catalog import CatalogItem
 from bot.services.ordering import PlacementKind
 from bot.texts import ordering as order_texts
-from tests.fakes.chat_orders import customer, item_for
+from tests.fakes.chat_orders import customer, item_for, place_request
 from tests.fakes.telegram_fixtures import BotEnv, FakeUser
 
 EMOJI = "😀"
@@ -346,20 +346,18 @@ async def test_a_request_built_elsewhere_with_control_characters_never_reaches_t
     item = await item_for(env, service.service_id)
     before = ledger(await wallet.recent_entries(env.db, user.user_id))
 
-    result = await ordering.place_order(
-        env.db,
-        env.app.bot_data.panels,
-        user_id=user.user_id,
-        chat_id=user.chat_id,
-        item_id=item.item_id,
-        request=OrderRequest(
+    result = await place_request(
+        env,
+        user,
+        item,
+        OrderRequest(
             str(service.service_id),
             OrderType.MENTIONS,
             link="https://example.com/p",
             quantity=item.service.min,
             usernames=["alice", "b\u202eob"],
         ),
-        idempotency_key="control-characters",
+        key="control-characters",
     )
 
     assert result.kind is PlacementKind.INVALID

@@ -553,6 +553,12 @@ NOTICES: dict[NoticeKind, dict[str, Any]] = {
     NoticeKind.REQUEST_UPDATE: {"kind": "refill", "order_id": 12, "status": "in_progress"},
     NoticeKind.ORDER_HELD: {"order": _order_record(status=OrderState("review"))},
     NoticeKind.ORDER_HELD_ADMIN: {"order": _order_record(status=OrderState("review"))},
+    NoticeKind.ORDER_REFUSED_ADMIN: {
+        "order": _order_record(status=OrderState("failed")),
+        "panel": "bros",
+        "refusal": "supplier",
+        "words": "bros",
+    },
     NoticeKind.REVIEW_PLACED: {"order": _order_record(status=OrderState("pending"))},
     NoticeKind.REVIEW_FAILED: {
         "order": _order_record(status=OrderState("failed")),

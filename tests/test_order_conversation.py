@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from bot import order_form as form
+from bot import texts as common_texts
 from bot.callbacks import Action, encode
 from bot.panels.models import OrderType
 from bot.services import catalog, ordering, wallet
@@ -459,7 +460,7 @@ async def test_forged_buttons_do_nothing_but_say_so(bot_env: BotEnv) -> None:
     await user.tap_data("y:not/a/token", summary)
     await user.tap_data("ch:abc", summary)
     await user.tap_data("o:12x", summary)
-    assert user.answers() == [texts.BUTTON_INVALID] * 3
+    assert user.answers() == [common_texts.BUTTON_INVALID] * 3
     assert add_requests(env) == []
     # The real summary still works.
     await user.tap(texts.BTN_CONFIRM, summary)

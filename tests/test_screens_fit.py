@@ -10,7 +10,6 @@ alerts. Every call must be accepted.
 
 from __future__ import annotations
 
-import uuid
 from decimal import Decimal
 
 from bot.callbacks import Action, encode
@@ -19,7 +18,7 @@ from bot.services import ordering, wallet
 from bot.texts import ordering as texts
 from bot.texts import orders as order_texts
 from bot.texts.fit import MAX_MESSAGE, utf16_len
-from tests.fakes.chat_orders import customer, item_for
+from tests.fakes.chat_orders import customer, item_for, place_request
 from tests.fakes.telegram_fixtures import ADMIN_ID, BotEnv
 
 LONG_NAME = ("Instagram Followers 😀🔥 <b>&amp;</b> " * 200)[:4000]
@@ -143,16 +142,13 @@ async def test_an_order_with_a_4000_character_link_shows_on_its_card(bot_env: Bo
     service = env.sandbox.find_service(OrderType.DEFAULT)
     item = await item_for(env, service.service_id)
     link = "https://example.com/" + "x" * 3980
-    result = await ordering.place_order(
-        env.db,
-        env.app.bot_data.panels,
-        user_id=user.user_id,
-        chat_id=user.chat_id,
-        item_id=item.item_id,
-        request=OrderRequest(
+    result = await place_request(
+        env,
+        user,
+        item,
+        OrderRequest(
             str(service.service_id), OrderType.DEFAULT, link=link, quantity=item.service.min
         ),
-        idempotency_key=uuid.uuid4().hex,
     )
     assert result.order is not None
 

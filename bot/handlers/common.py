@@ -162,6 +162,22 @@ async def refuse_non_admin(update: Update, context: Context) -> bool:
     return True
 
 
+async def admin_tap(update: Update, context: Context) -> tuple[CallbackQuery, Callback] | None:
+    """The press and payload of an admin-only button; None (after refusing) for anyone else."""
+    query, callback = tapped(update)
+    if await refuse_non_admin(update, context):
+        return None
+    return query, callback
+
+
+async def customer_name(context: Context, user_id: int) -> str:
+    """Name a customer for an admin (HTML); by ID alone when the bot does not know them."""
+    customer = await users.get_user(context.bot_data.db, user_id)
+    if customer is None:
+        return f"customer <code>{user_id}</code>"
+    return texts.customer(customer.first_name, customer.username, user_id)
+
+
 async def admin_command(update: Update, context: Context) -> Message | None:
     """The message of an admin-only command; None (after refusing) for anyone else."""
     message = update.effective_message

@@ -45,15 +45,22 @@ from telegram.ext import (
 )
 
 from bot import order_form as form
-from bot.callbacks import Action, Callback, ForgedCallback, decode, pattern
+from bot.callbacks import Action, Callback, pattern
 from bot.config import Settings
 from bot.context import Context
 from bot.handlers import payments as payment_handlers
+from bot.handlers.common import (
+    button_press,
+    drop_buttons_of,
+    remember_user,
+    send,
+    tapped,
+)
 from bot.handlers.review import held_alerts
 from bot.i18n import _
 from bot.keyboards import ordering as keyboards
 from bot.keyboards import payments as payment_keyboards
-from bot.services import catalog, notifications, ordering, users, wallet
+from bot.services import catalog, ordering, wallet
 from bot.services.catalog import CatalogItem
 from bot.services.ordering import PlacementKind
 from bot.texts import ordering as texts
@@ -79,9 +86,11 @@ def _new_token() -> str:
     return secrets.token_urlsafe(9)
 
 
-def _renew(draft: Draft, context: Context) -> None:
-    """Give the draft a new token and push its deadline out by the conversation timeout."""
-    draft["token"] = _new_token()
+def _renew(draft: Draft, context: Context, *, keep: bool = False) -> None:
+    """Give the draft a new token (unless ``keep``: the same screen shown again) and push
+    its deadline out by the conversation timeout."""
+    if not keep:
+        draft["token"] = _new_token()
     _extend(draft, context)
 
 
@@ -138,12 +147,6 @@ def _placed_order(context: Context, token: str) -> tuple[bool, int | None]:
         order_id = placed[token]
         return True, order_id if isinstance(order_id, int) else None
     return False, None
-
-
-async def _send(update: Update, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
-    chat = update.effective_chat
-    if chat is not None:
-        await chat.send_message(text, reply_markup=markup)
 
 
 async def _draw(
@@ -204,18 +207,7 @@ async def _retire(context: Context, chat_id: int, message_id: int) -> None:
         await context.bot.delete_message(chat_id=chat_id, message_id=message_id)
     except TelegramError as e:
         logger.debug("could not delete form message %s: %s", message_id, e.message)
-        await _strip_buttons(context, chat_id, message_id)
-
-
-async def _strip_buttons(context: Context, chat_id: int, message_id: int) -> None:
-    """Take the buttons off a message that no longer takes answers (best effort)."""
-    try:
-        await context.bot.edit_message_reply_markup(
-            chat_id=chat_id, message_id=message_id, reply_markup=None
-        )
-    except BadRequest as e:
-        # Already plain, deleted or too old to edit: its buttons say out of date anyway.
-        logger.debug("could not take the buttons off message %s: %s", message_id, e.message)
+        await drop_buttons_of(context, chat_id, message_id)
 
 
 async def _tidy(update: Update) -> None:
@@ -238,7 +230,7 @@ async def _finish(update: Update, context: Context, text: str) -> None:
     draft = _draft(context)
     _drop_draft(context)
     if draft is None:
-        await _send(update, text)
+        await send(update, text)
         return
     await _draw(update, context, draft, text)
 
@@ -247,10 +239,10 @@ class DraftExpired(Exception):
     """The draft passed its deadline (while the bot was down: a running bot ends it first)."""
 
 
-ButtonHandler = Callable[[Update, Context], Coroutine[Any, Any, str | int | None]]
+FormHandler = Callable[[Update, Context], Coroutine[Any, Any, str | int | None]]
 
 
-def _ends_when_expired(handler: ButtonHandler) -> ButtonHandler:
+def _ends_when_expired(handler: FormHandler) -> FormHandler:
     """Let a button handler end the conversation when its draft turns out to be expired."""
 
     @functools.wraps(handler)
@@ -263,22 +255,76 @@ def _ends_when_expired(handler: ButtonHandler) -> ButtonHandler:
     return wrapped
 
 
+FormStep = Callable[
+    [Update, Context, Callback, Draft, CatalogItem], Coroutine[Any, Any, str | int | None]
+]
+
+
+def _form_button(
+    answer: str | None = None,
+) -> Callable[[FormStep], FormHandler]:
+    """Make a form step a button handler: the button checked against the draft (answered
+    with ``answer``, a message to translate, if given), the draft's service loaded (the
+    conversation ends when it is gone), an expired draft ended."""
+
+    def decorate(step: FormStep) -> FormHandler:
+        @_ends_when_expired
+        @functools.wraps(step)
+        async def handler(update: Update, context: Context) -> str | int | None:
+            checked = await _checked_button(
+                update, context, answer=None if answer is None else _(answer)
+            )
+            if checked is None:
+                return None
+            callback, draft = checked
+            item = await _item_or_end(update, context, draft)
+            if item is None:
+                return END
+            return await step(update, context, callback, draft, item)
+
+        return handler
+
+    return decorate
+
+
+FormAnswer = Callable[[Update, Context, Draft, CatalogItem], Coroutine[Any, Any, str | int | None]]
+
+
+def _form_message(lost: str, lost_state: str | int | None) -> Callable[[FormAnswer], FormHandler]:
+    """Make a form step a typed-message handler: ``lost`` (a message to translate) said when
+    no draft waits (the conversation then goes to ``lost_state``), an expired draft ended,
+    the draft's service loaded, and the customer's message cleaned up once read."""
+
+    def decorate(step: FormAnswer) -> FormHandler:
+        @functools.wraps(step)
+        async def handler(update: Update, context: Context) -> str | int | None:
+            draft = _draft(context)
+            if draft is None:
+                await send(update, _(lost))
+                return lost_state
+            if _is_expired(draft):
+                return await expire(update, context)
+            item = await _item_or_end(update, context, draft)
+            if item is None:
+                return END
+            state = await step(update, context, draft, item)
+            await _tidy(update)
+            return state
+
+        return handler
+
+    return decorate
+
+
 async def _checked_button(
     update: Update, context: Context, *, answer: str | None = None
 ) -> tuple[Callback, Draft] | None:
     """Decode a conversation button and check it belongs to the current draft.
 
-    Answers the tap either way: a forged payload or an out-of-date button is told so and
-    gives None.
+    Answers the tap: an out-of-date button is told so and gives None; a forged payload
+    raises ``ForgedCallback`` for the one refusal (``refuse_button``, from the error handler).
     """
-    query = update.callback_query
-    assert query is not None
-    try:
-        callback = decode(query.data)
-    except ForgedCallback:
-        logger.info("forged callback from user %s: %r", query.from_user.id, query.data)
-        await query.answer(_(texts.BUTTON_INVALID), show_alert=True)
-        return None
+    query, callback = tapped(update)
     draft = _draft(context)
     token = callback.args[0]
     if draft is None or draft.get("token") != token:
@@ -363,10 +409,7 @@ async def _show_summary(
     balance = await wallet.get_balance(bot_data.db, user.id)
     draft["step"] = None
     draft["price"] = str(price)
-    if keep and kept_price is not None:
-        _extend(draft, context)
-    else:
-        _renew(draft, context)
+    _renew(draft, context, keep=keep and kept_price is not None)
     charged = not bot_data.is_admin(user.id)
     short = charged and balance < price
     if old_price is not None:
@@ -407,12 +450,10 @@ def _top_up_button(context: Context, missing: Decimal) -> InlineKeyboardButton |
 async def resume_summary(update: Update, context: Context) -> str | int | None:
     """Show the waiting summary again after a top-up, as a new message at the bottom of the
     chat (its Confirm works; the old form message loses its buttons)."""
-    query = update.callback_query
-    assert query is not None
-    await query.answer()
+    await button_press(update).answer()
     draft = _draft(context)
     if draft is None or draft.get("step") is not None:
-        await _send(update, _(payment_texts.NO_ORDER_WAITING))
+        await send(update, _(payment_texts.NO_ORDER_WAITING))
         return None
     if _is_expired(draft):
         return await expire(update, context)
@@ -424,13 +465,7 @@ async def resume_summary(update: Update, context: Context) -> str | int | None:
 
 async def start_order(update: Update, context: Context) -> str | int | None:
     """Start a draft for the service whose Order button was tapped and ask the first question."""
-    query = update.callback_query
-    assert query is not None
-    try:
-        callback = decode(query.data)
-    except ForgedCallback:
-        await query.answer(_(texts.BUTTON_INVALID), show_alert=True)
-        return None
+    query, callback = tapped(update)
     await query.answer()
     item = await catalog.get_item(context.bot_data.db, callback.int_arg(0))
     if item is None or not item.service.orderable:
@@ -441,33 +476,23 @@ async def start_order(update: Update, context: Context) -> str | int | None:
     user, chat = update.effective_user, update.effective_chat
     if user is not None and chat is not None:
         # Orders belong to a known customer, even one who reached a card without /start.
-        await users.register_user(
-            context.bot_data.db,
-            user_id=user.id,
-            chat_id=chat.id,
-            username=user.username,
-            first_name=user.first_name,
-        )
+        await remember_user(update, context)
     old = _draft(context)
     if old is not None and isinstance(old.get("message_id"), int) and chat is not None:
         # A new order replaces the draft: its form stops taking answers.
-        await _strip_buttons(context, chat.id, old["message_id"])
+        await drop_buttons_of(context, chat.id, old["message_id"])
     draft: Draft = {"token": _new_token(), "item_id": item.item_id, "values": {}, "step": None}
     _user_data(context)[DRAFT_KEY] = draft
     return await _ask(update, context, draft, item)
 
 
-async def answer_text(update: Update, context: Context) -> str | int:
+@_form_message(texts.DRAFT_LOST, END)
+async def answer_text(
+    update: Update, context: Context, draft: Draft, item: CatalogItem
+) -> str | int | None:
     """Read a typed answer; ask it again with the reason when it cannot be used."""
     message = update.effective_message
-    draft = _draft(context)
-    if draft is None:
-        await _send(update, _(texts.DRAFT_LOST))
-        return END
-    if _is_expired(draft):
-        return await expire(update, context)
-    item = await _item_or_end(update, context, draft)
-    if item is None or message is None:
+    if message is None:
         return END
     values: dict[str, Any] = draft["values"]
     step = form.step_named(item.service, str(draft.get("step")), values)
@@ -477,21 +502,14 @@ async def answer_text(update: Update, context: Context) -> str | int:
             values[step.name] = form.parse_answer(step, message.text or "", item.service, values)
         except form.FormError as e:
             error = e.message
-    state = await _ask(update, context, draft, item, error=error)
-    await _tidy(update)
-    return state
+    return await _ask(update, context, draft, item, error=error)
 
 
-@_ends_when_expired
-async def answer_button(update: Update, context: Context) -> str | int | None:
+@_form_button()
+async def answer_button(
+    update: Update, context: Context, callback: Callback, draft: Draft, item: CatalogItem
+) -> str | int | None:
     """Take a button answer (a choice or Skip) to the current question."""
-    checked = await _checked_button(update, context)
-    if checked is None:
-        return None
-    callback, draft = checked
-    item = await _item_or_end(update, context, draft)
-    if item is None:
-        return END
     values: dict[str, Any] = draft["values"]
     step = form.step_named(item.service, str(draft.get("step")), values)
     if step is None:
@@ -503,39 +521,26 @@ async def answer_button(update: Update, context: Context) -> str | int | None:
     return await _ask(update, context, draft, item)
 
 
-async def non_text(update: Update, context: Context) -> str | int | None:
+@_form_message(texts.SEND_TEXT, None)
+async def non_text(
+    update: Update, context: Context, draft: Draft, item: CatalogItem
+) -> str | int | None:
     """Ask for text, in the form, when something else (a photo, a sticker) was sent."""
-    draft = _draft(context)
-    if draft is None:
-        await _send(update, _(texts.SEND_TEXT))
-        return None
-    if _is_expired(draft):
-        return await expire(update, context)
-    item = await _item_or_end(update, context, draft)
-    if item is None:
-        return END
-    state = await _ask(update, context, draft, item, error=_(texts.SEND_TEXT))
-    await _tidy(update)
-    return state
+    return await _ask(update, context, draft, item, error=_(texts.SEND_TEXT))
 
 
 # --------------------------------------------------------------------------- the summary
 
 
-@_ends_when_expired
-async def confirm(update: Update, context: Context) -> str | int | None:
+@_form_button(texts.PLACING)
+async def confirm(
+    update: Update, context: Context, _callback: Callback, draft: Draft, item: CatalogItem
+) -> str | int | None:
     """Place the order of this summary and report what happened."""
-    checked = await _checked_button(update, context, answer=_(texts.PLACING))
-    if checked is None:
-        return None
-    _callback, draft = checked
     user, chat = update.effective_user, update.effective_chat
     assert user is not None and chat is not None
     bot_data = context.bot_data
     currency = bot_data.settings.currency
-    item = await _item_or_end(update, context, draft)
-    if item is None:
-        return END
     shown_price = _shown_price(draft)
     if shown_price is None:
         # A summary from before prices were kept in drafts: show it again with its price.
@@ -573,7 +578,6 @@ async def confirm(update: Update, context: Context) -> str | int | None:
     elif kind is PlacementKind.REFUSED:
         refusal = result.refusal or ordering.Refusal.ORDER
         text = texts.refused(result.message, order, result.balance, currency, refusal=refusal)
-        await _tell_admins(context, result, item.panel)
     elif kind is PlacementKind.HELD:
         text = texts.held(order, currency, own=bot_data.is_admin(user.id))
     elif kind is PlacementKind.DUPLICATE:
@@ -585,26 +589,10 @@ async def confirm(update: Update, context: Context) -> str | int | None:
     # The summary stays as the record of what was ordered; the result follows it.
     message_id = draft.get("message_id")
     if isinstance(message_id, int):
-        await _strip_buttons(context, chat.id, message_id)
+        await drop_buttons_of(context, chat.id, message_id)
     _drop_draft(context)
-    await _send(update, text)
+    await send(update, text)
     return END
-
-
-async def _tell_admins(context: Context, result: ordering.PlacementResult, panel: str) -> None:
-    """Queue the panel's full words for the admins when the supply side failed an order."""
-    refusal = result.refusal
-    if refusal is None or refusal is ordering.Refusal.ORDER:
-        return
-    bot_data = context.bot_data
-    text = texts.admin_order_refused(
-        result.order, panel, refusal.value, result.message, bot_data.settings.currency
-    )
-    order_id = result.order.order_id if result.order is not None else 0
-    for admin_id in sorted(bot_data.settings.admin_ids):
-        await notifications.enqueue(
-            bot_data.db, admin_id, text, dedupe_key=f"admin:{admin_id}:order:{order_id}:refused"
-        )
 
 
 async def _show_change_menu(
@@ -616,10 +604,7 @@ async def _show_change_menu(
     notice: str | None = None,
 ) -> str:
     """Show the answers with a button for each (the token stays when shown again)."""
-    if notice is None:
-        _renew(draft, context)
-    else:
-        _extend(draft, context)
+    _renew(draft, context, keep=notice is not None)
     values = draft["values"]
     steps = form.active_steps(item.service, values)
     text = texts.change_menu(item, form.describe(item.service, values), notice=notice)
@@ -627,29 +612,19 @@ async def _show_change_menu(
     return CHANGING
 
 
-@_ends_when_expired
-async def change(update: Update, context: Context) -> str | int | None:
+@_form_button()
+async def change(
+    update: Update, context: Context, _callback: Callback, draft: Draft, item: CatalogItem
+) -> str | int | None:
     """Offer each answer for changing (this summary stops working)."""
-    checked = await _checked_button(update, context)
-    if checked is None:
-        return None
-    _callback, draft = checked
-    item = await _item_or_end(update, context, draft)
-    if item is None:
-        return END
     return await _show_change_menu(update, context, draft, item)
 
 
-@_ends_when_expired
-async def pick_field(update: Update, context: Context) -> str | int | None:
+@_form_button()
+async def pick_field(
+    update: Update, context: Context, callback: Callback, draft: Draft, item: CatalogItem
+) -> str | int | None:
     """Ask the chosen question again, or go back to the summary."""
-    checked = await _checked_button(update, context)
-    if checked is None:
-        return None
-    callback, draft = checked
-    item = await _item_or_end(update, context, draft)
-    if item is None:
-        return END
     name = callback.args[1]
     if name == keyboards.BACK_TO_SUMMARY:
         return await _show_summary(update, context, draft, item)
@@ -668,10 +643,7 @@ async def _show_options(
     notice: str | None = None,
 ) -> str:
     """Show the order's extras (drip-feed on or off); the token stays when shown again."""
-    if notice is None:
-        _renew(draft, context)
-    else:
-        _extend(draft, context)
+    _renew(draft, context, keep=notice is not None)
     on = form.dripfeed_on(draft["values"])
     text = texts.more_options(item, dripfeed=on, notice=notice)
     await _draw(
@@ -680,31 +652,21 @@ async def _show_options(
     return OPTIONS
 
 
-@_ends_when_expired
-async def more_options(update: Update, context: Context) -> str | int | None:
+@_form_button()
+async def more_options(
+    update: Update, context: Context, _callback: Callback, draft: Draft, item: CatalogItem
+) -> str | int | None:
     """Offer the order's extras (this summary stops working)."""
-    checked = await _checked_button(update, context)
-    if checked is None:
-        return None
-    _callback, draft = checked
-    item = await _item_or_end(update, context, draft)
-    if item is None:
-        return END
     if not _has_more_options(item):
         return await _show_summary(update, context, draft, item)
     return await _show_options(update, context, draft, item)
 
 
-@_ends_when_expired
-async def pick_option(update: Update, context: Context) -> str | int | None:
+@_form_button()
+async def pick_option(
+    update: Update, context: Context, callback: Callback, draft: Draft, item: CatalogItem
+) -> str | int | None:
     """Turn drip-feed on (then ask its runs and interval) or off, or go back to the summary."""
-    checked = await _checked_button(update, context)
-    if checked is None:
-        return None
-    callback, draft = checked
-    item = await _item_or_end(update, context, draft)
-    if item is None:
-        return END
     choice = callback.args[1]
     if choice in (keyboards.DRIPFEED_ON, keyboards.DRIPFEED_OFF) and _has_more_options(item):
         on = choice == keyboards.DRIPFEED_ON
@@ -712,41 +674,35 @@ async def pick_option(update: Update, context: Context) -> str | int | None:
     return await _ask(update, context, draft, item)
 
 
-async def use_summary_buttons(update: Update, context: Context) -> str | int | None:
+# Typed text where buttons answer: the screen again, saying so (its buttons keep working),
+# unless the draft expired while the bot was down: then it ends.
+
+
+@_form_message(texts.DRAFT_LOST, END)
+async def use_summary_buttons(
+    update: Update, context: Context, draft: Draft, item: CatalogItem
+) -> str | int | None:
     """Point at the summary's buttons, in the summary, when text is typed there."""
-    return await _point_at(update, context, SUMMARY)
+    notice = _(texts.USE_BUTTONS_SUMMARY)
+    await _show_summary(update, context, draft, item, notice=notice, keep=True)
+    return None
 
 
-async def use_change_buttons(update: Update, context: Context) -> str | int | None:
+@_form_message(texts.DRAFT_LOST, END)
+async def use_change_buttons(
+    update: Update, context: Context, draft: Draft, item: CatalogItem
+) -> str | int | None:
     """Point at the field buttons, in the form, when text is typed there."""
-    return await _point_at(update, context, CHANGING)
+    await _show_change_menu(update, context, draft, item, notice=_(texts.USE_BUTTONS_CHANGE))
+    return None
 
 
-async def use_option_buttons(update: Update, context: Context) -> str | int | None:
+@_form_message(texts.DRAFT_LOST, END)
+async def use_option_buttons(
+    update: Update, context: Context, draft: Draft, item: CatalogItem
+) -> str | int | None:
     """Point at the option buttons, in the form, when text is typed there."""
-    return await _point_at(update, context, OPTIONS)
-
-
-async def _point_at(update: Update, context: Context, state: str) -> str | int | None:
-    """Say how to answer in the form's current screen (its buttons keep working), unless
-    the draft expired (while the bot was down): then end it."""
-    draft = _draft(context)
-    if draft is None:
-        await _send(update, _(texts.DRAFT_LOST))
-        return END
-    if _is_expired(draft):
-        return await expire(update, context)
-    item = await _item_or_end(update, context, draft)
-    if item is None:
-        return END
-    if state == SUMMARY:
-        notice = _(texts.USE_BUTTONS_SUMMARY)
-        await _show_summary(update, context, draft, item, notice=notice, keep=True)
-    elif state == CHANGING:
-        await _show_change_menu(update, context, draft, item, notice=_(texts.USE_BUTTONS_CHANGE))
-    else:
-        await _show_options(update, context, draft, item, notice=_(texts.USE_BUTTONS_OPTIONS))
-    await _tidy(update)
+    await _show_options(update, context, draft, item, notice=_(texts.USE_BUTTONS_OPTIONS))
     return None
 
 
@@ -772,14 +728,7 @@ async def cancel_command(update: Update, context: Context) -> int:
 
 async def stale_button(update: Update, context: Context) -> int | None:
     """Answer a conversation button that no longer applies; change nothing."""
-    query = update.callback_query
-    assert query is not None
-    try:
-        callback = decode(query.data)
-    except ForgedCallback:
-        logger.info("forged callback from user %s: %r", query.from_user.id, query.data)
-        await query.answer(_(texts.BUTTON_INVALID), show_alert=True)
-        return None
+    query, callback = tapped(update)
     await query.answer(_stale_text(context, callback), show_alert=True)
     return None
 

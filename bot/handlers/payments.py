@@ -34,9 +34,10 @@ from bot.config import Settings
 from bot.context import Context
 from bot.handlers.common import (
     admin_command,
+    admin_tap,
     button_press,
+    customer_name,
     drop_buttons,
-    refuse_non_admin,
     remember_user,
     send,
     sender,
@@ -550,17 +551,12 @@ async def not_a_receipt(update: Update, context: Context) -> str:
     return TYPING_RECEIPT
 
 
-async def _who(context: Context, user_id: int) -> str:
-    customer = await users.get_user(context.bot_data.db, user_id)
-    if customer is None:
-        return f"customer <code>{user_id}</code>"
-    return common_texts.customer(customer.first_name, customer.username, user_id)
-
-
 async def _send_cards(context: Context, payment: Payment) -> None:
     """Send every admin a card with the receipt and Approve / Reject."""
     settings = context.bot_data.settings
-    card = texts.receipt_card(payment, await _who(context, payment.user_id), settings.currency)
+    card = texts.receipt_card(
+        payment, await customer_name(context, payment.user_id), settings.currency
+    )
     markup = keyboards.receipt_card_keyboard(payment.payment_id)
     for admin_id in sorted(settings.admin_ids):
         try:
@@ -584,7 +580,7 @@ async def _show_decision(context: Context, payment: Payment, admin_name: str) ->
     """Turn every admin's card about this receipt into the decision."""
     settings = context.bot_data.settings
     text = texts.receipt_decided(
-        payment, await _who(context, payment.user_id), settings.currency, admin_name
+        payment, await customer_name(context, payment.user_id), settings.currency, admin_name
     )
     for chat_id, message_id in await payments.receipt_cards(
         context.bot_data.db, payment.payment_id
@@ -664,28 +660,22 @@ async def _decider_name(context: Context, payment: Payment) -> str:
     return common_texts.customer(admin.first_name, admin.username, admin.user_id)
 
 
-async def _admin_tap(update: Update, context: Context) -> tuple[CallbackQuery, Callback | None]:
-    """Decode an admin's receipt button; a non-admin's tap is refused (None)."""
-    query, callback = tapped(update)
-    if await refuse_non_admin(update, context):
-        return query, None
-    return query, callback
-
-
 async def approve_button(update: Update, context: Context) -> None:
     """Approve a receipt for the amount claimed."""
-    query, callback = await _admin_tap(update, context)
-    if callback is None:
+    tap = await admin_tap(update, context)
+    if tap is None:
         return
+    query, callback = tap
     done, reply = await _decide(update, context, callback.int_arg(0), approve=True)
     await _answer_decision(update, query, done, reply)
 
 
 async def reject_button(update: Update, context: Context) -> None:
     """Show the reasons to reject with, or reject with the one tapped."""
-    query, callback = await _admin_tap(update, context)
-    if callback is None:
+    tap = await admin_tap(update, context)
+    if tap is None:
         return
+    query, callback = tap
     payment_id, code = callback.int_arg(0), callback.args[1]
     if code in (keyboards.ASK_REASON, keyboards.BACK):
         payment = await payments.get_payment(context.bot_data.db, payment_id)

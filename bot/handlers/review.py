@@ -24,18 +24,18 @@ from telegram.ext import (
     filters,
 )
 
-from bot import texts as common_texts
 from bot.callbacks import Action, pattern
 from bot.context import BotData, Context
 from bot.handlers.common import (
     admin_command,
+    admin_tap,
     button_press,
+    customer_name,
     drop_buttons,
     drop_buttons_of,
     refuse_non_admin,
     send,
     sender,
-    tapped,
 )
 from bot.i18n import _
 from bot.keyboards import orders as keyboards
@@ -69,9 +69,10 @@ def _under_review(order: OrderRecord) -> bool:
 
 async def _checked_tap(update: Update, context: Context) -> OrderRecord | None:
     """Decode an admin's review button and load its order; refuse the tap otherwise."""
-    query, callback = tapped(update)
-    if await refuse_non_admin(update, context):
+    tap = await admin_tap(update, context)
+    if tap is None:
         return None
+    query, callback = tap
     order_id = callback.int_arg(0)
     order = await ordering.get_order(context.bot_data.db, order_id)
     if order is None or not _under_review(order):
@@ -79,13 +80,6 @@ async def _checked_tap(update: Update, context: Context) -> OrderRecord | None:
         await drop_buttons(query)
         return None
     return order
-
-
-async def _customer_name(context: Context, user_id: int) -> str:
-    customer = await users.get_user(context.bot_data.db, user_id)
-    if customer is None:
-        return f"customer <code>{user_id}</code>"
-    return common_texts.customer(customer.first_name, customer.username, user_id)
 
 
 async def _tell_customer(context: Context, order: OrderRecord | None, admin_id: int) -> bool:
@@ -122,7 +116,7 @@ async def review_command(update: Update, context: Context) -> int:
     await message.reply_text(texts.review_title(len(held), len(shown)))
     for order in shown:
         await message.reply_text(
-            texts.review_card(order, await _customer_name(context, order.user_id), currency),
+            texts.review_card(order, await customer_name(context, order.user_id), currency),
             reply_markup=keyboards.review_keyboard(order.order_id),
         )
     return END
@@ -137,7 +131,7 @@ async def open_card(update: Update, context: Context) -> None:
     currency = context.bot_data.settings.currency
     await send(
         update,
-        texts.review_card(order, await _customer_name(context, order.user_id), currency),
+        texts.review_card(order, await customer_name(context, order.user_id), currency),
         keyboards.review_keyboard(order.order_id),
     )
 
@@ -199,7 +193,7 @@ async def take_panel_id(update: Update, context: Context) -> str | int:
         _forget(context)
         return END
     log.info("admin %d marked order %d placed as %s", admin.id, order_id, panel_order_id)
-    who = await _customer_name(context, order.user_id)
+    who = await customer_name(context, order.user_id)
     card = data.get(REVIEW_CARD_KEY)
     if isinstance(card, int):
         await drop_buttons_of(context, message.chat_id, card)
@@ -251,7 +245,7 @@ async def mark_failed(update: Update, context: Context) -> int | None:
         await send(update, texts.not_under_review(str(e)))
         return END
     log.info("admin %d marked order %d failed", admin.id, order.order_id)
-    who = await _customer_name(context, order.user_id)
+    who = await customer_name(context, order.user_id)
     await drop_buttons(query)
     await send(update, texts.marked_failed(order, who, currency, told))
     return END

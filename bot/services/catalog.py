@@ -11,7 +11,6 @@ import asyncio
 import json
 import logging
 import re
-import sqlite3
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -260,40 +259,39 @@ async def _store(
 # --------------------------------------------------------------------------- browsing
 
 
-def _item(row: sqlite3.Row) -> CatalogItem:
-    order_type = row["order_type"]
+def _item(stored: catalog_rows.StoredService) -> CatalogItem:
     service = Service(
-        service_id=str(row["service_id"]),
-        name=str(row["name"]),
-        type=None if order_type is None else OrderType(order_type),
-        type_name=str(row["type_name"]),
-        category=str(row["category"]),
-        rate=Decimal(row["rate"]),
-        min=int(row["min_quantity"]),
-        max=int(row["max_quantity"]),
-        refill=bool(row["refill"]),
-        cancel=bool(row["cancel"]),
-        dripfeed=bool(row["dripfeed"]),
-        description=str(row["description"]),
-        dripfeed_flagged=bool(row["dripfeed_flagged"]),
+        service_id=stored.service_id,
+        name=stored.name,
+        type=None if stored.order_type is None else OrderType(stored.order_type),
+        type_name=stored.type_name,
+        category=stored.category,
+        rate=stored.rate,
+        min=stored.min_quantity,
+        max=stored.max_quantity,
+        refill=stored.refill,
+        cancel=stored.cancel,
+        dripfeed=stored.dripfeed,
+        description=stored.description,
+        dripfeed_flagged=stored.dripfeed_flagged,
     )
     return CatalogItem(
-        item_id=int(row["item_id"]),
-        panel=str(row["panel"]),
+        item_id=stored.item_id,
+        panel=stored.panel,
         service=service,
-        platform=str(row["platform"]),
-        category_id=int(row["category_id"]),
-        category=str(row["category"]),
-        price_rate=Decimal(row["price_rate"]),
+        platform=stored.platform,
+        category_id=stored.category_id,
+        category=stored.category,
+        price_rate=stored.price_rate,
     )
 
 
-def _category(row: sqlite3.Row) -> CategoryInfo:
+def _category(stored: catalog_rows.StoredCategory) -> CategoryInfo:
     return CategoryInfo(
-        category_id=int(row["category_id"]),
-        platform=str(row["platform"]),
-        name=str(row["name"]),
-        service_count=int(row["service_count"]),
+        category_id=stored.category_id,
+        platform=stored.platform,
+        name=stored.name,
+        service_count=stored.service_count,
     )
 
 
@@ -348,13 +346,13 @@ async def search_services(
 
 async def get_item(db: Database, item_id: int) -> CatalogItem | None:
     """The catalog item with our number ``item_id``, or None when it is not on sale."""
-    row = await catalog_rows.item(db, item_id)
-    if row is None or not row["available"]:
+    stored = await catalog_rows.item(db, item_id)
+    if stored is None or not stored.available:
         return None
-    return _item(row)
+    return _item(stored)
 
 
 async def get_category(db: Database, category_id: int) -> CategoryInfo | None:
     """A category on sale, with its service count, or None."""
-    row = await catalog_rows.category(db, category_id)
-    return None if row is None else _category(row)
+    stored = await catalog_rows.category(db, category_id)
+    return None if stored is None else _category(stored)

@@ -37,6 +37,7 @@ class NoticeKind(StrEnum):
     REQUEST_UPDATE = "request_update"
     ORDER_HELD = "order_held"
     ORDER_HELD_ADMIN = "order_held_admin"
+    ORDER_REFUSED_ADMIN = "order_refused_admin"
     REVIEW_PLACED = "review_placed"
     REVIEW_FAILED = "review_failed"
     PAYMENT_CREDITED = "payment_credited"

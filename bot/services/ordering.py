@@ -108,7 +108,8 @@ def delivered_of(quantity: int, remains: int | None) -> int | None:
 
 @dataclass(frozen=True, slots=True)
 class AdminAlerts:
-    """Who hears about an order held for review (``ORDER_HELD_ADMIN`` notices)."""
+    """Who hears about an order held for review or refused on the supply side
+    (``ORDER_HELD_ADMIN`` and ``ORDER_REFUSED_ADMIN`` notices)."""
 
     admin_ids: Collection[int]
 
@@ -263,6 +264,7 @@ async def place_order(
         return await result(PlacementKind.HELD, e.message, order_id)
     except PanelError as e:
         log.info("order %d refused by %s: %s", order_id, item.panel, e.message)
+        refusal = refusal_of(e)
         async with db.transaction():
             await order_rows.set_status(db, order_id, FAILED, error=e.message)
             if charged:
@@ -273,8 +275,10 @@ async def place_order(
                     reason=f"order #{order_id} not placed",
                     order_id=order_id,
                 )
+            if refusal is not Refusal.ORDER and alerts is not None:
+                await _queue_refused_alert(db, order_id, item.panel, refusal, e.message, alerts)
         refused = await result(PlacementKind.REFUSED, e.message, order_id)
-        return dataclasses.replace(refused, refusal=refusal_of(e))
+        return dataclasses.replace(refused, refusal=refusal)
     except Exception as e:
         # A bug in a panel client says nothing about whether the add reached the panel.
         log.exception("order %d held for review after an unexpected error", order_id)
@@ -341,6 +345,24 @@ async def _queue_held_alert(db: Database, order: OrderRecord, alerts: AdminAlert
                 NoticeKind.ORDER_HELD_ADMIN,
                 {"order": order},
                 f"admin:{admin_id}:order:{order.order_id}:held:{time_text(order.updated_at)}",
+            ),
+        )
+
+
+async def _queue_refused_alert(
+    db: Database, order_id: int, panel: str, refusal: Refusal, words: str, alerts: AdminAlerts
+) -> None:
+    """Queue the panel's full words for the admins when the supply side failed an order."""
+    order = await get_order(db, order_id)
+    data = {"order": order, "panel": panel, "refusal": refusal, "words": words}
+    for admin_id in sorted(alerts.admin_ids):
+        await notifications.queue_notice(
+            db,
+            Notice(
+                admin_id,
+                NoticeKind.ORDER_REFUSED_ADMIN,
+                data,
+                f"admin:{admin_id}:order:{order_id}:refused",
             ),
         )
 

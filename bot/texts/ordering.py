@@ -64,7 +64,6 @@ SEARCH_PROMPT = N_(
 )
 LIST_CHANGED = N_("This list has changed since. Here is the catalog again.")
 SERVICE_GONE = N_("This service is no longer available. Please choose another one.")
-BUTTON_INVALID = N_("This button is no longer valid.")
 SEARCH_EXPIRED = N_("That search has expired: send the words again.")
 # Translators: what a typed search is called in the input rules' refusals ("send {what}").
 THE_SEARCH = N_("the search")

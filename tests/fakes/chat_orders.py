@@ -50,6 +50,26 @@ async def item_for(env: BotEnv, service_id: int | str) -> CatalogItem:
     raise AssertionError(f"service {service_id} is not on sale")
 
 
+async def place_request(
+    env: BotEnv,
+    user: FakeUser,
+    item: CatalogItem,
+    request: OrderRequest,
+    *,
+    key: str | None = None,
+) -> ordering.PlacementResult:
+    """Place ``request`` for ``item`` on the customer's account, straight through the service."""
+    return await ordering.place_order(
+        env.db,
+        env.app.bot_data.panels,
+        user_id=user.user_id,
+        chat_id=user.chat_id,
+        item_id=item.item_id,
+        request=request,
+        idempotency_key=key or uuid.uuid4().hex,
+    )
+
+
 async def place(
     env: BotEnv,
     user: FakeUser,
@@ -66,19 +86,16 @@ async def place(
     item = await item_for(env, service.service_id)
     if lost:
         env.sandbox.faults.add("error_after_create")
-    result = await ordering.place_order(
-        env.db,
-        env.app.bot_data.panels,
-        user_id=user.user_id,
-        chat_id=user.chat_id,
-        item_id=item.item_id,
-        request=OrderRequest(
+    result = await place_request(
+        env,
+        user,
+        item,
+        OrderRequest(
             service_id=item.service.service_id,
             type=OrderType.DEFAULT,
             link=LINK,
             quantity=max(item.service.min, 100),
         ),
-        idempotency_key=uuid.uuid4().hex,
     )
     expected = PlacementKind.HELD if lost else PlacementKind.PLACED
     assert result.kind is expected, result.message

@@ -28,8 +28,15 @@ SHARED_KEY = "shared"
 
 
 def ordering_key(update: object) -> Hashable:
-    """The line this update queues in: its user, else its chat, else the shared one."""
+    """The line this update queues in: its user, else its chat, else the shared one.
+
+    A pre-checkout query gets a line of its own: Telegram drops the payment unless it is
+    answered within 10 seconds, its answer only reads the database, and it must not wait
+    behind its own customer's earlier update (a Confirm on a hanging panel, say).
+    """
     if isinstance(update, Update):
+        if update.pre_checkout_query is not None:
+            return ("pre_checkout", update.pre_checkout_query.id)
         if update.effective_user is not None:
             return ("user", update.effective_user.id)
         if update.effective_chat is not None:

@@ -455,3 +455,27 @@ async def test_pre_checkout_is_answered_while_another_customers_panel_call_hangs
     assert env.api.pre_checkout_answers[query_id]["ok"] is True
     assert env.api.pre_checkout_answers[query_id]["seconds"] < 2
     await bob_tap
+
+
+async def test_pre_checkout_is_answered_while_the_same_customers_panel_call_hangs(
+    pay_env: BotEnv,
+) -> None:
+    env = pay_env
+    item = await item_of_type(env, OrderType.DEFAULT)
+    ann = await customer(env, "Ann")
+    await wallet.credit(env.db, ann.user_id, Decimal(1000), reason="test")
+    await open_stars_invoice(ann)
+    invoice = ann.latest_invoice()
+    summary = await ready_summary(env, ann, item)
+    env.sandbox.faults.add("hang", action="add", seconds=3)
+
+    confirm = summary.data_for(order_texts.BTN_CONFIRM)
+    assert confirm is not None
+    ann_tap = asyncio.create_task(ann.tap_data(confirm, summary))
+    await asyncio.sleep(0.3)
+    # Her own Confirm is still waiting on the panel; Telegram waits 10 s for this answer.
+    query_id = env.api.queue_pre_checkout(ann.as_dict(), invoice.payload, invoice.total_amount)
+    await env.wait_until(lambda: query_id in env.api.pre_checkout_answers, limit=2)
+    assert env.api.pre_checkout_answers[query_id]["ok"] is True
+    assert env.api.pre_checkout_answers[query_id]["seconds"] < 1
+    await ann_tap

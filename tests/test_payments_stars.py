@@ -433,49 +433,43 @@ async def test_paysupport_and_terms_answer(pay_env: BotEnv) -> None:
     assert SUPPORT in ann.replies()[-1].text
 
 
+async def pre_checkout_during_a_hanging_confirm(
+    env: BotEnv, payer: FakeUser, confirmer: FakeUser, *, hang: float, limit: float
+) -> dict[str, Any]:
+    """``confirmer`` taps Confirm on a panel whose add hangs for ``hang`` seconds; meanwhile
+    ``payer``'s Stars pre-checkout arrives. Return Telegram's record of its answer."""
+    item = await item_of_type(env, OrderType.DEFAULT)
+    await wallet.credit(env.db, confirmer.user_id, Decimal(1000), reason="test")
+    await open_stars_invoice(payer)
+    invoice = payer.latest_invoice()
+    summary = await ready_summary(env, confirmer, item)
+    env.sandbox.faults.add("hang", action="add", seconds=hang)
+    confirm = summary.data_for(order_texts.BTN_CONFIRM)
+    assert confirm is not None
+    tap = asyncio.create_task(confirmer.tap_data(confirm, summary))
+    await asyncio.sleep(0.3)
+    query_id = env.api.queue_pre_checkout(payer.as_dict(), invoice.payload, invoice.total_amount)
+    await env.wait_until(lambda: query_id in env.api.pre_checkout_answers, limit=limit)
+    answer: dict[str, Any] = env.api.pre_checkout_answers[query_id]
+    await tap
+    return answer
+
+
 async def test_pre_checkout_is_answered_while_another_customers_panel_call_hangs(
     pay_env: BotEnv,
 ) -> None:
-    env = pay_env
-    item = await item_of_type(env, OrderType.DEFAULT)
-    bob = await customer(env, "Bob")
-    await wallet.credit(env.db, bob.user_id, Decimal(1000), reason="test")
-    ann = await customer(env, "Ann")
-    await open_stars_invoice(ann)
-    invoice = ann.latest_invoice()
-    summary = await ready_summary(env, bob, item)
-    env.sandbox.faults.add("hang", action="add", seconds=8)
-
-    confirm = summary.data_for(order_texts.BTN_CONFIRM)
-    assert confirm is not None
-    bob_tap = asyncio.create_task(bob.tap_data(confirm, summary))
-    await asyncio.sleep(0.3)
-    query_id = env.api.queue_pre_checkout(ann.as_dict(), invoice.payload, invoice.total_amount)
-    await env.wait_until(lambda: query_id in env.api.pre_checkout_answers, limit=3)
-    assert env.api.pre_checkout_answers[query_id]["ok"] is True
-    assert env.api.pre_checkout_answers[query_id]["seconds"] < 2
-    await bob_tap
+    bob = await customer(pay_env, "Bob")
+    ann = await customer(pay_env, "Ann")
+    answer = await pre_checkout_during_a_hanging_confirm(pay_env, ann, bob, hang=8, limit=3)
+    assert answer["ok"] is True
+    assert answer["seconds"] < 2
 
 
 async def test_pre_checkout_is_answered_while_the_same_customers_panel_call_hangs(
     pay_env: BotEnv,
 ) -> None:
-    env = pay_env
-    item = await item_of_type(env, OrderType.DEFAULT)
-    ann = await customer(env, "Ann")
-    await wallet.credit(env.db, ann.user_id, Decimal(1000), reason="test")
-    await open_stars_invoice(ann)
-    invoice = ann.latest_invoice()
-    summary = await ready_summary(env, ann, item)
-    env.sandbox.faults.add("hang", action="add", seconds=3)
-
-    confirm = summary.data_for(order_texts.BTN_CONFIRM)
-    assert confirm is not None
-    ann_tap = asyncio.create_task(ann.tap_data(confirm, summary))
-    await asyncio.sleep(0.3)
+    ann = await customer(pay_env, "Ann")
     # Her own Confirm is still waiting on the panel; Telegram waits 10 s for this answer.
-    query_id = env.api.queue_pre_checkout(ann.as_dict(), invoice.payload, invoice.total_amount)
-    await env.wait_until(lambda: query_id in env.api.pre_checkout_answers, limit=2)
-    assert env.api.pre_checkout_answers[query_id]["ok"] is True
-    assert env.api.pre_checkout_answers[query_id]["seconds"] < 1
-    await ann_tap
+    answer = await pre_checkout_during_a_hanging_confirm(pay_env, ann, ann, hang=3, limit=2)
+    assert answer["ok"] is True
+    assert answer["seconds"] < 1
